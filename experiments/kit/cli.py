@@ -1,0 +1,85 @@
+"""The thin entry point every experiment shares (DESIGN.md, "Contracts: CLI").
+
+``python -m experiments.<name> --config configs/<name>.py[:preset] --config.key=value
+--workdir results/<name>``. Bad input (unknown key, unknown activation, impossible value,
+missing data set) is one line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import ml_collections
+
+from . import config as kit_config
+from . import manifest, perf, results
+from .data import DataMissing
+
+ROOT = Path(__file__).resolve().parents[2]
+USER_ERRORS = (kit_config.ConfigError, DataMissing, ValueError, KeyError, AttributeError, TypeError, FileNotFoundError)
+
+
+def _last_error(message: str) -> str:
+    """The final exception line of a message that embeds a traceback (config-file errors)."""
+    if "Traceback" not in message:
+        return message.replace("\n", " ")
+    tail = re.split(r"\b\w*(?:Error|Exception): ", message)[-1]
+    return " ".join(tail.split())
+
+
+def fail(message: str, status: int = 2) -> None:
+    """Print one line to stderr and exit with ``status``."""
+    first = " ".join(str(message).strip().splitlines()[:1]) or "error"
+    print(f"error: {first}", file=sys.stderr)
+    sys.exit(status)
+
+
+def execute(name: str, run: Callable[[ml_collections.ConfigDict], results.Result], config: ml_collections.ConfigDict, workdir: str | Path) -> results.Result:
+    """Validate ``config``, run it, and write the results with their manifest (importable)."""
+    kit_config.validate(config)
+    perf.reset()
+    start = time.perf_counter()
+    result = run(config)
+    wall = time.perf_counter() - start
+    config_json = config.to_dict()
+    info = manifest.build(name, str(config.get("preset", "default")), config_json, wall, perf.snapshot())
+    results.write(result, workdir, config_json, info)
+    return result
+
+
+def main(name: str, run: Callable[[ml_collections.ConfigDict], results.Result], argv: list[str] | None = None) -> None:
+    """Parse flags, run, write ``results/<name>/`` and print the verdicts."""
+    from absl import flags
+    from ml_collections import config_flags
+
+    argv = list(sys.argv if argv is None else argv)
+    values = flags.FlagValues()
+    try:
+        config_flags.DEFINE_config_file(
+            "config", str(ROOT / "configs" / f"{name}.py"), "experiment config[:preset]",
+            flag_values=values, lock_config=True, sys_argv=argv,
+        )
+        flags.DEFINE_string("workdir", str(ROOT / "results" / name), "where the results are written", flag_values=values)
+        values(argv)
+        config = values.config
+        list(config.keys())  # a config file that failed to load raises here, not later
+    except OSError as err:
+        missing = re.search(r"No such file or directory: '(.+?)'", str(err))
+        fail(f"config file not found: {missing.group(1)}" if missing else _last_error(str(err)))
+    except (KeyError, AttributeError) as err:
+        fail(f"unknown config key {err}; the valid keys are those of configs/{name}.py")
+    except (flags.Error, *USER_ERRORS) as err:
+        fail(_last_error(str(err)))
+    try:
+        result = execute(name, run, config, values.workdir)
+    except (kit_config.ConfigError, DataMissing) as err:
+        fail(str(err))
+    for v in result.verdicts:
+        value = "" if v.value is None else f" value={v.value:.4g}"
+        ci = "" if not v.ci else f" ci=[{v.ci[0]:.4g}, {v.ci[1]:.4g}]"
+        print(f"{v.claim}: {v.verdict}{value}{ci}")
+    print(f"wrote {values.workdir}")

@@ -1,0 +1,94 @@
+"""Weight initialisers by name (claims G1, G2, G3, F2, F3).
+
+Every initialiser has the Flax signature ``init(key, shape, dtype) -> array``; ``fan_in`` is the
+product of all but the last axis (Dense and Conv kernels alike). Biases are always zero.
+
+| name          | distribution                                  | source                        |
+|---------------|-----------------------------------------------|-------------------------------|
+| normal        | N(0, 1)                                       | the naive "unit-variance" init|
+| small_normal  | N(0, 0.01^2)                                  | the naive "tiny weights" init |
+| standard      | U[-1/sqrt(fan_in), 1/sqrt(fan_in)]            | Glorot & Bengio 2010, eq. 1   |
+| xavier_uniform| U[+-sqrt(6/(fan_in+fan_out))]                 | Glorot & Bengio 2010, eq. 16  |
+| xavier_normal | N(0, 2/(fan_in+fan_out))                      |                               |
+| he_normal     | N(0, 2/fan_in)                                | He et al. 2015                |
+| he_uniform    | U[+-sqrt(6/fan_in)]                           | He et al. 2015                |
+| lecun_normal  | N(0, 1/fan_in)                                | LeCun et al. 1998             |
+| orthogonal    | orthogonal, gain 1                            | Saxe et al. 2014              |
+
+``get(name, gain)`` multiplies the draw by ``gain`` (a swept weight scale multiplies after init,
+see :func:`experiments.kit.models.scale_kernels`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Initializer = Callable[[jax.Array, tuple, jnp.dtype], jax.Array]
+
+
+def _fans(shape: tuple) -> tuple[int, int]:
+    fan_in = int(np.prod(shape[:-1])) if len(shape) > 1 else int(shape[0])
+    return fan_in, int(shape[-1])
+
+
+def _normal(std_of_fans: Callable[[int, int], float]) -> Initializer:
+    def init(key, shape, dtype=jnp.float32):
+        return std_of_fans(*_fans(shape)) * jax.random.normal(key, shape, dtype)
+
+    return init
+
+
+def _uniform(limit_of_fans: Callable[[int, int], float]) -> Initializer:
+    def init(key, shape, dtype=jnp.float32):
+        limit = limit_of_fans(*_fans(shape))
+        return jax.random.uniform(key, shape, dtype, -limit, limit)
+
+    return init
+
+
+def _orthogonal(key, shape, dtype=jnp.float32):
+    fan_in, fan_out = _fans(shape)
+    flat = jax.nn.initializers.orthogonal()(key, (fan_in, fan_out), dtype)
+    return flat.reshape(shape)
+
+
+_REGISTRY: dict[str, tuple[Initializer, str]] = {
+    "normal": (_normal(lambda i, o: 1.0), "N(0,1)"),
+    "small_normal": (_normal(lambda i, o: 0.01), "N(0,0.01^2)"),
+    "standard": (_uniform(lambda i, o: 1.0 / np.sqrt(i)), "U[+-1/sqrt(fan_in)]"),
+    "xavier_uniform": (_uniform(lambda i, o: np.sqrt(6.0 / (i + o))), "U[+-sqrt(6/(fan_in+fan_out))]"),
+    "xavier_normal": (_normal(lambda i, o: np.sqrt(2.0 / (i + o))), "N(0,2/(fan_in+fan_out))"),
+    "he_normal": (_normal(lambda i, o: np.sqrt(2.0 / i)), "N(0,2/fan_in)"),
+    "he_uniform": (_uniform(lambda i, o: np.sqrt(6.0 / i)), "U[+-sqrt(6/fan_in)]"),
+    "lecun_normal": (_normal(lambda i, o: np.sqrt(1.0 / i)), "N(0,1/fan_in)"),
+    "orthogonal": (_orthogonal, "orthogonal"),
+}
+
+
+def names() -> list[str]:
+    """The registered initialiser names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def describe(name: str) -> str:
+    """The distribution of ``name`` in words, for tables and figure legends."""
+    get(name)
+    return _REGISTRY[name][1]
+
+
+def get(name: str, gain: float = 1.0) -> Initializer:
+    """The initialiser ``name``, its draw multiplied by ``gain``; unknown names raise ValueError."""
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown initialiser {name!r}; valid names: {', '.join(names())}")
+    base = _REGISTRY[name][0]
+    if gain == 1.0:
+        return base
+
+    def init(key, shape, dtype=jnp.float32):
+        return gain * base(key, shape, dtype)
+
+    return init

@@ -1,0 +1,201 @@
+"""Flax linen MLP and CNN, activation and initialiser by name (field ``initializer``), with per-layer probes.
+
+Every hidden layer ``l`` records, when asked:
+
+- ``intermediates/preact_l``: the pre-activation h_l (after BatchNorm when it is on), by ``sow``;
+- ``intermediates/act_l``: the activation phi(h_l), by ``sow``;
+- ``perturbations/preact_l``: a zero added to h_l, so that the gradient of the loss with respect
+  to it is dL/dh_l (Flax ``perturb``).
+
+Parameters are a plain pytree: ``jax.vmap(model.init)(keys, x)`` makes a population of seeds.
+Special activations: ``prelu`` learns one slope per unit/channel (initialised at 0.25, claim B5),
+``rrelu`` draws its slopes from the ``"rrelu"`` rng stream when ``train=True`` (claim B6) and
+``maxout`` computes ``k`` pieces per unit (claim B8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+import acts
+
+from . import inits
+
+PRELU_INIT = 0.25
+
+
+def _act_params(params: Sequence[tuple[str, float]] | dict) -> dict:
+    return dict(params.items() if isinstance(params, dict) else params)
+
+
+class Activate(nn.Module):
+    """Apply a registered activation; owns PReLU's slope and RReLU's noise."""
+
+    name_: str
+    params: tuple = ()
+
+    @nn.compact
+    def __call__(self, h: jax.Array, train: bool = False) -> jax.Array:
+        act = acts.get(self.name_, **_act_params(self.params))
+        if act.kind == "parametric":
+            slope = self.param("slope", nn.initializers.constant(PRELU_INIT), (h.shape[-1],))
+            return acts.functions.prelu(h, slope)
+        if act.kind == "stochastic" and train:
+            return act.train_fn(h, self.make_rng("rrelu"))
+        return act.fn(h)
+
+
+def _units(activation: str, params: tuple, width: int) -> int:
+    """Maxout needs ``k`` linear pieces per output unit."""
+    if activation == "maxout":
+        return width * int(_act_params(params).get("k", 2))
+    return width
+
+
+class _Layered(nn.Module):
+    """The hidden-layer recipe shared by MLP and CNN: linear -> [BatchNorm] -> probe -> phi."""
+
+    def hidden(self, linear: nn.Module, x: jax.Array, index: int, train: bool) -> jax.Array:
+        h = linear(x)
+        if self.batch_norm:
+            h = nn.BatchNorm(use_running_average=not train, momentum=0.9, name=f"bn_{index}")(h)
+        self.sow("intermediates", f"preact_{index}", h)
+        h = self.perturb(f"preact_{index}", h)
+        a = Activate(self.activation, self.act_params, name=f"phi_{index}")(h, train)
+        self.sow("intermediates", f"act_{index}", a)
+        return a
+
+
+class MLP(_Layered):
+    """Fully connected net: ``widths`` hidden layers, then a linear read-out of ``n_out``."""
+
+    widths: Sequence[int]
+    n_out: int
+    activation: str = "relu"
+    act_params: tuple = ()
+    initializer: str = "he_normal"
+    bias_std: float = 0.0
+    batch_norm: bool = False
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        x = x.reshape((x.shape[0], -1))
+        kernel_init = inits.get(self.initializer)
+        bias_init = nn.initializers.normal(self.bias_std) if self.bias_std else nn.initializers.zeros
+        for index, width in enumerate(self.widths):
+            units = _units(self.activation, self.act_params, width)
+            dense = nn.Dense(units, kernel_init=kernel_init, bias_init=bias_init, name=f"dense_{index}")
+            x = self.hidden(dense, x, index, train)
+        return nn.Dense(self.n_out, kernel_init=kernel_init, bias_init=bias_init, name="readout")(x)
+
+
+class CNN(_Layered):
+    """Convolutional net for 1-D (mnist1d) or 2-D (digits, Fashion-MNIST) inputs.
+
+    Each conv layer is 3-wide (3x3 in 2-D), 'SAME' padded and followed by 2x max pooling while
+    the spatial size allows; then ``dense_widths`` hidden layers and a linear read-out.
+    """
+
+    channels: Sequence[int]
+    n_out: int
+    dense_widths: Sequence[int] = ()
+    activation: str = "relu"
+    act_params: tuple = ()
+    initializer: str = "he_normal"
+    bias_std: float = 0.0
+    batch_norm: bool = False
+
+    @nn.compact
+    def __call__(self, x: jax.Array, train: bool = False) -> jax.Array:
+        spatial = x.ndim - 2
+        kernel_init = inits.get(self.initializer)
+        index = 0
+        for channels in self.channels:
+            units = _units(self.activation, self.act_params, channels)
+            conv = nn.Conv(units, (3,) * spatial, padding="SAME", kernel_init=kernel_init, name=f"conv_{index}")
+            x = self.hidden(conv, x, index, train)
+            if min(x.shape[1:-1]) >= 2:
+                x = nn.max_pool(x, (2,) * spatial, strides=(2,) * spatial)
+            index += 1
+        x = x.reshape((x.shape[0], -1))
+        for width in self.dense_widths:
+            units = _units(self.activation, self.act_params, width)
+            x = self.hidden(nn.Dense(units, kernel_init=kernel_init, name=f"dense_{index}"), x, index, train)
+            index += 1
+        return nn.Dense(self.n_out, kernel_init=kernel_init, name="readout")(x)
+
+
+def build(kind: str, n_out: int, **fields) -> nn.Module:
+    """``build("mlp", 10, widths=[256]*5, activation="tanh", initializer="xavier_uniform")``."""
+    if "act_params" in fields and isinstance(fields["act_params"], dict):
+        fields["act_params"] = tuple(sorted(fields["act_params"].items()))
+    if kind == "mlp":
+        return MLP(n_out=n_out, **fields)
+    if kind == "cnn":
+        return CNN(n_out=n_out, **fields)
+    raise ValueError(f"unknown model kind {kind!r}; valid: cnn, mlp")
+
+
+def n_hidden(model: nn.Module) -> int:
+    """Number of probed hidden layers."""
+    if isinstance(model, MLP):
+        return len(model.widths)
+    return len(model.channels) + len(model.dense_widths)
+
+
+def scale_kernels(params, gain: jax.Array | float):
+    """Multiply every kernel by ``gain`` (a traced scalar, so weight scales can be vmapped)."""
+
+    def scale(path, leaf):
+        return leaf * gain if path[-1].key == "kernel" else leaf
+
+    return jax.tree_util.tree_map_with_path(scale, params)
+
+
+def init_variables(model: nn.Module, key: jax.Array, x: jax.Array) -> dict:
+    """Initialise and keep only the state collections (``params``, ``batch_stats``)."""
+    variables = model.init({"params": key, "rrelu": key}, x, train=False)
+    return {k: v for k, v in variables.items() if k in ("params", "batch_stats")}
+
+
+def layer_stats(model: nn.Module, variables: dict, x: jax.Array, loss_fn, y: jax.Array) -> dict:
+    """Per-layer probes on a batch (claims D1-D5, E4, F1, G1).
+
+    Returns stacked arrays over hidden layers:
+    ``preact`` (L, n, units), ``act`` (L, n, units), ``grad_preact`` dL/dh_l (L, n, units)
+    when all hidden layers have the same shape; otherwise lists. Also ``grad_params``, the
+    gradient pytree of the parameters, and ``loss``.
+    """
+    _, state = model.apply(variables, x, train=False, mutable=["intermediates"])
+    inter = state["intermediates"]
+    n_layers = n_hidden(model)
+    preacts = [inter[f"preact_{i}"][0] for i in range(n_layers)]
+    activations = [inter[f"act_{i}"][0] for i in range(n_layers)]
+    perturb = {f"preact_{i}": jnp.zeros_like(preacts[i]) for i in range(n_layers)}
+
+    def loss_of(params, perturbations):
+        out = model.apply({**variables, "params": params, "perturbations": perturbations}, x, train=False)
+        return loss_fn(out, y)
+
+    loss, (g_params, g_pert) = jax.value_and_grad(loss_of, argnums=(0, 1))(variables["params"], perturb)
+    grads = [g_pert[f"preact_{i}"] for i in range(n_layers)]
+    same = len({p.shape for p in preacts}) == 1
+    stack = jnp.stack if same else list
+    return {
+        "preact": stack(preacts),
+        "act": stack(activations),
+        "grad_preact": stack(grads),
+        "grad_params": g_params,
+        "loss": loss,
+    }
+
+
+def hidden_kernels(model: nn.Module, params) -> list:
+    """The hidden layers' kernels in order (read-out excluded)."""
+    names = [k for k in params if k.startswith(("dense_", "conv_"))]
+    names.sort(key=lambda k: int(k.split("_")[1]))
+    return [params[k]["kernel"] for k in names]

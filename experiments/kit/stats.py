@@ -1,0 +1,120 @@
+"""Statistics for headline numbers: confidence intervals and paired comparisons.
+
+Every headline number is a mean over >= 5 seeds with a 95% CI; comparisons between two
+conditions use the same seeds (paired), so the CI is that of the per-seed differences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from scipy import stats as sps
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """A mean with its confidence interval over ``n`` finite values."""
+
+    mean: float
+    lo: float
+    hi: float
+    n: int
+
+    @property
+    def ci(self) -> list[float]:
+        return [self.lo, self.hi]
+
+    def __str__(self) -> str:
+        return f"{self.mean:.4g} [{self.lo:.4g}, {self.hi:.4g}]"
+
+
+def mean_ci(values, confidence: float = 0.95) -> Estimate:
+    """Student-t CI of the mean of the finite values (NaN/inf dropped; n=1 gives a zero-width CI)."""
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    m = float(v.mean())
+    if len(v) == 1 or np.all(v == v[0]):
+        return Estimate(m, m, m, len(v))
+    half = float(sps.t.ppf(0.5 + confidence / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return Estimate(m, m - half, m + half, len(v))
+
+
+def bootstrap_ci(values, statistic=np.mean, confidence: float = 0.95, n_boot: int = 2000, seed: int = 0) -> Estimate:
+    """Percentile bootstrap CI of ``statistic`` (for medians, ratios and other non-means)."""
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v)]
+    if len(v) == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    rng = np.random.default_rng(seed)
+    boots = statistic(v[rng.integers(0, len(v), size=(n_boot, len(v)))], axis=1)
+    alpha = (1 - confidence) / 2
+    return Estimate(float(statistic(v)), float(np.quantile(boots, alpha)), float(np.quantile(boots, 1 - alpha)), len(v))
+
+
+def proportion_ci(successes: int, n: int, confidence: float = 0.95) -> Estimate:
+    """Wilson score interval of a proportion (born-dead probabilities, violation rates)."""
+    if n == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    z = sps.norm.ppf(0.5 + confidence / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Estimate(float(p), float(max(0.0, centre - half)), float(min(1.0, centre + half)), n)
+
+
+@dataclasses.dataclass(frozen=True)
+class Paired:
+    """A paired comparison a - b over seeds: the mean difference, its CI and p-values."""
+
+    diff: Estimate
+    p_t: float
+    p_wilcoxon: float
+
+    @property
+    def significant(self) -> bool:
+        """The CI of the difference excludes zero."""
+        return bool(self.diff.lo > 0 or self.diff.hi < 0)
+
+
+def paired(a, b, confidence: float = 0.95) -> Paired:
+    """Paired t-test and Wilcoxon signed-rank test of a - b over the seeds where both are finite."""
+    a, b = np.asarray(a, dtype=float).ravel(), np.asarray(b, dtype=float).ravel()
+    ok = np.isfinite(a) & np.isfinite(b)
+    d = a[ok] - b[ok]
+    est = mean_ci(d, confidence)
+    if len(d) < 2 or np.all(d == d[0]):
+        p = 1.0 if len(d) == 0 or np.all(d == 0) else 0.0
+        return Paired(est, p, p)
+    p_t = float(sps.ttest_1samp(d, 0.0).pvalue)
+    p_w = float(sps.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
+    return Paired(est, p_t, p_w)
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (family-wise error control for many comparisons)."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    m = len(p)
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, idx in enumerate(order):
+        running = max(running, (m - rank) * p[idx])
+        adjusted[idx] = min(1.0, running)
+    return adjusted
+
+
+def ratio_ci(numerator, denominator, confidence: float = 0.95, seed: int = 0) -> Estimate:
+    """Paired ratio of means, e.g. steps(tanh)/steps(relu), with a bootstrap CI over seeds."""
+    a, b = np.asarray(numerator, dtype=float).ravel(), np.asarray(denominator, dtype=float).ravel()
+    ok = np.isfinite(a) & np.isfinite(b) & (b != 0)
+    a, b = a[ok], b[ok]
+    if len(a) == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), 0)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(a), size=(2000, len(a)))
+    boots = a[idx].mean(1) / b[idx].mean(1)
+    alpha = (1 - confidence) / 2
+    return Estimate(float(a.mean() / b.mean()), float(np.quantile(boots, alpha)), float(np.quantile(boots, 1 - alpha)), len(a))
