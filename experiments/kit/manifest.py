@@ -21,8 +21,8 @@ def config_hash(config_json: dict) -> str:
 def git_commit() -> str | None:
     try:
         root = Path(__file__).resolve().parents[2]
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "acts", "experiments", "configs"], cwd=root, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5, check=False)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "acts", "experiments", "configs"], cwd=root, capture_output=True, text=True, timeout=5, check=False)
         if out.returncode != 0:
             return None
         return out.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")

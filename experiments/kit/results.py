@@ -20,11 +20,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.figure  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.figure
+import numpy as np
+import pandas as pd
 
-from .verdicts import Verdict  # noqa: E402
+from .verdicts import Verdict
 
 
 @dataclasses.dataclass
@@ -115,7 +115,7 @@ def write(result: Result, workdir: str | os.PathLike, config_json: dict, manifes
             (staging / f"{name}.md").write_text(markdown_table(df))
         for name, fig in result.figures.items():
             fig.savefig(staging / f"{name}.png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-        dump = lambda obj: json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n"  # noqa: E731
+        dump = lambda obj: json.dumps(to_jsonable(obj), indent=2, sort_keys=False) + "\n"
         (staging / "verdicts.json").write_text(dump([v.to_json() for v in result.verdicts]))
         (staging / "summary.json").write_text(dump(result.summary))
         (staging / "config.json").write_text(dump(config_json))

@@ -10,7 +10,8 @@ For a wide net with weights N(0, sigma_w^2/fan_in) and biases N(0, sigma_b^2)
   chi_c = sigma_w^2 E[phi'(u1)phi'(u2)] at c*, and the depth scale xi_c = -1/ln(chi_c).
   Nets are trainable iff depth <~ 6 xi_c (Schoenholz et al.).
 
-Expectations over z ~ N(0,1) use probabilists' Gauss-Hermite quadrature.
+Expectations over z ~ N(0,1) use probabilists' Gauss-Hermite quadrature with an even number of
+nodes, so that no node sits on the kink at 0 (where relu' would be ambiguous).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def _nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
     return z, w / w.sum()
 
 
-def gaussian_expectation(fn, n: int = 101) -> float:
+def gaussian_expectation(fn, n: int = 100) -> float:
     """E[fn(z)] for z ~ N(0, 1) by Gauss-Hermite quadrature."""
     z, w = _nodes(n)
     return float(np.sum(w * np.asarray(fn(z), dtype=float)))
@@ -41,8 +42,8 @@ def _phi_and_dphi(name: str, **params):
     act = acts.get(name, **params)
     fn = jax.jit(jax.vmap(act.fn))
     dfn = jax.jit(jax.vmap(jax.grad(lambda x: act.fn(x))))
-    phi = lambda x: np.asarray(fn(jnp.asarray(x, jnp.float32).ravel()), float).reshape(np.shape(x))  # noqa: E731
-    dphi = lambda x: np.asarray(dfn(jnp.asarray(x, jnp.float32).ravel()), float).reshape(np.shape(x))  # noqa: E731
+    phi = lambda x: np.asarray(fn(jnp.asarray(x, jnp.float32).ravel()), float).reshape(np.shape(x))
+    dphi = lambda x: np.asarray(dfn(jnp.asarray(x, jnp.float32).ravel()), float).reshape(np.shape(x))
     return phi, dphi
 
 
@@ -68,7 +69,7 @@ class MeanField:
 
 def q_fixed_point(phi, sigma_w2: float, sigma_b2: float, q0: float = 1.0, iters: int = 500) -> float:
     """Iterate the length map to its fixed point (or to where it blows up/vanishes)."""
-    z, w = _nodes(101)
+    z, w = _nodes(100)
     q = q0
     for _ in range(iters):
         new = sigma_w2 * np.sum(w * phi(np.sqrt(q) * z) ** 2) + sigma_b2
@@ -80,7 +81,7 @@ def q_fixed_point(phi, sigma_w2: float, sigma_b2: float, q0: float = 1.0, iters:
     return float(q)
 
 
-def _pair_expectation(fa, fb, q: float, c: float, n: int = 61) -> float:
+def _pair_expectation(fa, fb, q: float, c: float, n: int = 60) -> float:
     z, w = _nodes(n)
     z1, z2 = np.meshgrid(z, z, indexing="ij")
     ww = np.outer(w, w)
@@ -97,7 +98,7 @@ def mean_field(activation: str, sigma_w2: float, sigma_b2: float = 0.0, **params
         q_eval = 1.0 if not np.isfinite(q) else 1e-12
     else:
         q_eval = q
-    z, w = _nodes(101)
+    z, w = _nodes(100)
     h = np.sqrt(q_eval) * z
     chi_1 = sigma_w2 * float(np.sum(w * dphi(h) ** 2))
     mean_dphi = float(np.sum(w * dphi(h)))
