@@ -79,10 +79,39 @@ def report(results_dir: Path = ROOT / "results") -> str:
     )
 
 
-def build(results_dir: Path = ROOT / "results") -> Path:
-    """Write ``results/REPORT.md`` atomically and return its path."""
-    target = results_dir / "REPORT.md"
-    tmp = target.with_suffix(".md.tmp")
-    tmp.write_text(report(results_dir))
+def summary(results_dir: Path = ROOT / "results") -> str:
+    """A short Markdown summary for the README: the tally and one line per verdict."""
+    found = verdicts(results_dir)
+    lines, counts = [], {}
+    for cid, text in claims():
+        records = found.get(cid, [])
+        for r in records:
+            counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
+        verdict = ", ".join(sorted({r["verdict"] for r in records})) or "not yet measured"
+        number = "; ".join(filter(None, (_number(r) for r in records[:1])))
+        lines.append(f"| {cid} | {_one_line(text, 80)} | {verdict} | {number} |")
+    if not found:
+        counts["not yet measured"] = len(lines)
+    tally = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+    head = ["| ID | claim | verdict | key number [95% CI] |", "|---|---|---|---|"]
+    return f"Verdicts: {tally}.\n\n" + "\n".join(head + lines) + "\n"
+
+
+def _atomic_write(target: Path, text: str) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text)
     tmp.replace(target)
+
+
+def build(results_dir: Path = ROOT / "results", readme: Path | None = ROOT / "README.md") -> Path:
+    """Write ``results/REPORT.md`` (and the README's ledger section) atomically."""
+    target = results_dir / "REPORT.md"
+    _atomic_write(target, report(results_dir))
+    if readme is not None and readme.exists():
+        text = readme.read_text()
+        start, end = "<!-- ledger:start -->", "<!-- ledger:end -->"
+        if start in text and end in text:
+            head, rest = text.split(start, 1)
+            _, tail = rest.split(end, 1)
+            _atomic_write(readme, f"{head}{start}\n{summary(results_dir)}{end}{tail}")
     return target
