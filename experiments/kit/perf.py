@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 
 import jax
 
@@ -55,17 +56,58 @@ def flops_of(lowered) -> float:
     return float((cost or {}).get("flops", 0.0))
 
 
+# fn -> {abstract signature of the arguments: (compiled executable, its FLOPs)}; weak in fn, so
+# a jitted function that is dropped takes its executables with it.
+_EXECUTABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _signature(args) -> tuple:
+    """What an executable is specialised on: tree structure, shapes, dtypes, weak types, shardings."""
+    leaves, tree = jax.tree_util.tree_flatten(args)
+    sig = []
+    for leaf in leaves:
+        if isinstance(leaf, jax.Array):
+            aval = leaf.aval
+            sig.append((aval.shape, aval.dtype, aval.weak_type, leaf.sharding))
+        elif hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
+            sig.append((tuple(leaf.shape), leaf.dtype, False, None))
+        else:  # Python scalars (or static arguments): keyed by value, to be safe
+            sig.append((type(leaf), leaf))
+    return tree, tuple(sig)
+
+
+def compiled(fn, *args):
+    """``(executable, flops)`` of jitted ``fn`` for arguments like ``args``; compiled once, then cached."""
+    try:
+        table = _EXECUTABLES.setdefault(fn, {})
+    except TypeError:  # not weak-referenceable: no caching
+        table = {}
+    key = _signature(args)
+    try:
+        hit = table.get(key)
+    except TypeError:  # an unhashable sharding; compile without caching
+        key, hit = None, None
+    if hit is None:
+        executable = fn.lower(*args).compile()
+        hit = (executable, flops_of(executable))
+        if key is not None:
+            table[key] = hit
+    return hit
+
+
 def execute(fn, *args, flops: float | None = None):
     """Run jitted ``fn(*args)``, wait for the result, and credit its FLOPs and run time.
 
     ``flops`` overrides the cost analysis (needed where scans repeat a body many times).
-    Compile time is excluded from the run time: the function is compiled first.
+    Compile time is excluded from the run time: the function is compiled first. The executable
+    is cached per (fn, shapes/dtypes/shardings of args), so a second call with new values of the
+    same shapes compiles nothing (tests/test_recompile.py).
     """
-    compiled = fn.lower(*args).compile()
+    executable, analysed = compiled(fn, *args)
     if flops is None:
-        flops = flops_of(compiled)
+        flops = analysed
     start = time.perf_counter()
-    out = compiled(*args)
+    out = executable(*args)
     jax.block_until_ready(out)
     elapsed = time.perf_counter() - start
     with _LOCK:

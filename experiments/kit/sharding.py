@@ -37,6 +37,14 @@ def shard_runs(*arrays: np.ndarray) -> tuple[jax.Array, ...]:
     return tuple(out)
 
 
+def replicate(*arrays: np.ndarray) -> tuple[jax.Array, ...]:
+    """Put each array whole on every device (the data a vmap broadcasts with ``in_axes=None``)."""
+    if jax.device_count() == 1:
+        return tuple(jax.numpy.asarray(a) for a in arrays)
+    spec = NamedSharding(mesh(), PartitionSpec())
+    return tuple(jax.device_put(np.asarray(a), spec) for a in arrays)
+
+
 def unpad(a: np.ndarray, n: int) -> np.ndarray:
     """Drop the padded runs."""
     return a[:n]

@@ -16,6 +16,7 @@ recorded, so tables can mark it ``diverged`` instead of crashing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 from collections.abc import Callable, Sequence
 
@@ -165,11 +166,45 @@ def train_population(
     runs, shape = run_grid(seeds, learning_rate=lrs, weight_scale=scales)
     if spec.steps % spec.log_every:
         raise ValueError(f"steps ({spec.steps}) must be a multiple of log_every ({spec.log_every})")
-    loss_fn = loss_function(spec.loss, data.n_classes)
-    n_logs = spec.steps // spec.log_every
     order = np.random.default_rng(0).permutation(len(data.x_train))[: spec.n_eval]
     x_eval, y_eval = data.x_train[order], data.y_train[order]
     x_test, y_test = data.x_test[: spec.n_eval], data.y_test[: spec.n_eval]
+    n_logs = spec.steps // spec.log_every
+    fn = _population_fn(model, spec, probe, data.n_classes)
+    args = sharding.shard_runs(runs["seed"], runs["learning_rate"].astype(np.float32), runs["weight_scale"].astype(np.float32))
+    data_args = sharding.replicate(*(np.asarray(a) for a in (data.x_train, data.y_train, x_eval, y_eval, x_test, y_test)))
+    step_flops = _step_flops(model, spec, data.n_classes, data.input_shape) * len(runs["seed"])
+    (metrics, diverged), final = perf.execute(fn, *args, *data_args, flops=step_flops * spec.steps)
+    metrics = {k: sharding.unpad(np.asarray(v), len(runs["seed"])) for k, v in metrics.items()}
+    final = jax.tree_util.tree_map(lambda a: sharding.unpad(np.asarray(a), len(runs["seed"])), final)
+    return Population(
+        runs=runs,
+        shape=shape,
+        steps=np.arange(n_logs + 1) * spec.log_every,
+        metrics=metrics,
+        diverged=sharding.unpad(np.asarray(diverged), len(runs["seed"])),
+        final=final,
+    )
+
+
+# (model, spec, probe, n_classes) -> the jitted, vmapped population function. Flax modules are
+# frozen dataclasses that compare by their fields, so a model rebuilt with the same fields finds
+# its entry; jax.jit's own cache then serves every call with data of the same shapes. A probe is
+# keyed by identity: define probes at module level, not as fresh closures per call.
+_POPULATION_FNS: dict = {}
+
+
+def _population_fn(model: nn.Module, spec: TrainSpec, probe: ProbeFn | None, n_classes: int):
+    """The jitted population trainer of one structural variant (cached; see tests/test_recompile.py)."""
+    key = (model, spec, probe, n_classes)
+    try:
+        fn = _POPULATION_FNS.get(key)
+    except TypeError:  # an unhashable model field: no caching
+        key, fn = None, None
+    if fn is not None:
+        return fn
+    loss_fn = loss_function(spec.loss, n_classes)
+    n_logs = spec.steps // spec.log_every
 
     def evaluate(variables, diverged, x_ev, y_ev, x_te, y_te):
         out = model.apply(variables, x_ev, train=False)
@@ -203,39 +238,29 @@ def train_population(
         history = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), first, logged)
         return history, carry[0]
 
-    batched = jax.vmap(run_one, in_axes=(0, 0, 0) + (None,) * 6)
-    fn = jax.jit(batched)
-    args = sharding.shard_runs(runs["seed"], runs["learning_rate"].astype(np.float32), runs["weight_scale"].astype(np.float32))
-    data_args = tuple(jnp.asarray(a) for a in (data.x_train, data.y_train, x_eval, y_eval, x_test, y_test))
-    step_flops = _step_flops(model, spec, loss_fn, data, len(runs["seed"]))
-    (metrics, diverged), final = perf.execute(fn, *args, *data_args, flops=step_flops * spec.steps)
-    metrics = {k: sharding.unpad(np.asarray(v), len(runs["seed"])) for k, v in metrics.items()}
-    final = jax.tree_util.tree_map(lambda a: sharding.unpad(np.asarray(a), len(runs["seed"])), final)
-    return Population(
-        runs=runs,
-        shape=shape,
-        steps=np.arange(n_logs + 1) * spec.log_every,
-        metrics=metrics,
-        diverged=sharding.unpad(np.asarray(diverged), len(runs["seed"])),
-        final=final,
-    )
+    fn = jax.jit(jax.vmap(run_one, in_axes=(0, 0, 0) + (None,) * 6))
+    if key is not None:
+        _POPULATION_FNS[key] = fn
+    return fn
 
 
-def _step_flops(model: nn.Module, spec: TrainSpec, loss_fn, data: Dataset, n_runs: int) -> float:
-    """FLOPs of one training step of the whole population, from XLA's cost analysis.
+@functools.cache
+def _step_flops(model: nn.Module, spec: TrainSpec, n_classes: int, input_shape: tuple[int, ...]) -> float:
+    """FLOPs of one training step of one run, from XLA's cost analysis (cached; lowers, never compiles).
 
-    XLA counts a scan body once, so the total is this times the number of steps.
+    XLA counts a scan body once, so a population's total is this x runs x steps.
     """
-    x = jnp.zeros((spec.batch_size, *data.input_shape), jnp.float32)
-    y = jnp.zeros((spec.batch_size,), jnp.int32)
-    variables = jax.eval_shape(lambda k: init_variables(model, k, x[:1]), jax.random.PRNGKey(0))
+    loss_fn = loss_function(spec.loss, n_classes)
+    x = jax.ShapeDtypeStruct((spec.batch_size, *input_shape), jnp.float32)
+    y = jax.ShapeDtypeStruct((spec.batch_size,), jnp.int32)
+    key = jax.ShapeDtypeStruct((2,), jnp.uint32)
+    variables = jax.eval_shape(lambda k, xx: init_variables(model, k, xx[:1]), key, x)
     tx = optimizer(spec.optimizer, 0.1, spec.momentum)
     opt_state = jax.eval_shape(tx.init, variables["params"])
     step = _make_step(model, spec, loss_fn, tx)
     carry = (variables, opt_state, jax.ShapeDtypeStruct((), jnp.bool_))
-    key = jax.ShapeDtypeStruct((2,), jnp.uint32)
     lowered = jax.jit(lambda c, xx, yy, k1, k2: step(c, 0, xx, yy, k1, k2)).lower(carry, x, y, key, key)
-    return perf.flops_of(lowered) * n_runs
+    return perf.flops_of(lowered)
 
 
 def first_step_below(values: np.ndarray, steps: np.ndarray, target: float) -> np.ndarray:

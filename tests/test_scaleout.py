@@ -1,0 +1,91 @@
+"""Scale-out (DESIGN.md, "Sweeps"): the run axis laid over 8 forced CPU devices gives the numbers of 1.
+
+A small ``train.train_population`` (6 runs: 3 seeds x 2 learning rates, padded to 8) runs in a
+subprocess with ``XLA_FLAGS=--xla_force_host_platform_device_count=8`` and in another with one
+device. Tolerance: every logged loss/accuracy within 1e-5 relative + 1e-6 absolute (float32; the
+per-run arithmetic is the same, only where it runs differs). The 8-device run must really be
+sharded: run-axis arguments split 1 run per device, data arrays whole on every device, and the
+outputs split over the 8 devices.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+SCRIPT = r"""
+import json, sys
+import jax
+import numpy as np
+from experiments.kit import data, models, perf, train
+
+seen = {}
+_execute = perf.execute
+
+def spy(fn, *args, **kw):
+    out = _execute(fn, *args, **kw)
+    def layout(a):
+        return {"shape": list(a.shape), "devices": len(a.sharding.device_set),
+                "replicated": bool(a.sharding.is_fully_replicated),
+                "shard_rows": sorted({s.data.shape[0] if s.data.ndim else 0 for s in a.addressable_shards})}
+    seen["args"] = [layout(a) for a in args]
+    seen["outputs"] = [layout(a) for a in jax.tree_util.tree_leaves(out)]
+    return out
+
+train.perf.execute = spy
+ds = data.load("gaussian", n_train=256, n_test=64)
+spec = train.TrainSpec(optimizer="momentum", steps=12, batch_size=16, log_every=4, n_eval=64)
+model = models.build("mlp", ds.n_classes, widths=(8, 8), activation="tanh")
+pop = train.train_population(model, ds, spec, seeds=(0, 1, 2), learning_rates=(0.05, 0.2))
+print(json.dumps({"devices": jax.device_count(), "metrics": {k: v.tolist() for k, v in pop.metrics.items()},
+                  "diverged": pop.diverged.tolist(), "seed": pop.runs["seed"].tolist(), **seen}))
+"""
+
+
+def _run(devices: int) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env["PYTHONPATH"] = str(ROOT)
+    env["JAX_PLATFORMS"] = "cpu"  # forced host devices are CPU devices; a GPU host would ignore the flag
+    if devices > 1:
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    proc = subprocess.run([sys.executable, "-c", SCRIPT], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def both():
+    return _run(1), _run(8)
+
+
+def test_eight_devices_give_the_numbers_of_one(both):
+    one, eight = both
+    assert one["devices"] == 1 and eight["devices"] == 8
+    assert one["seed"] == eight["seed"] == [0, 0, 1, 1, 2, 2]
+    assert one["diverged"] == eight["diverged"]
+    for name in ("train_loss", "train_acc", "test_loss", "test_acc"):
+        a, b = np.array(one["metrics"][name]), np.array(eight["metrics"][name])
+        assert a.shape == b.shape == (6, 4)
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6, err_msg=name)
+    # the runs differ from each other, so equality above is not trivially true
+    assert np.ptp(np.array(one["metrics"]["train_loss"])[:, -1]) > 1e-3
+
+
+def test_eight_devices_really_shard(both):
+    _, eight = both
+    runs_args, data_args = eight["args"][:3], eight["args"][3:]
+    for a in runs_args:  # seeds, learning rates, weight scales: 6 runs padded to 8, one per device
+        assert a["shape"] == [8] and a["devices"] == 8 and not a["replicated"] and a["shard_rows"] == [1]
+    assert len(data_args) == 6
+    for a in data_args:  # x, y, eval and test sets: replicated, never split
+        assert a["devices"] == 8 and a["replicated"] and a["shard_rows"] == [a["shape"][0]]
+    for a in eight["outputs"]:  # every output keeps the run axis split over the devices
+        assert a["shape"][0] == 8 and a["devices"] == 8 and not a["replicated"] and a["shard_rows"] == [1], a
