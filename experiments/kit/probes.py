@@ -89,11 +89,11 @@ def log_slope(values, axis: int = -1) -> np.ndarray:
     non-positive or non-finite.
     """
     v = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logs = np.log(v)
     idx = np.arange(v.shape[-1], dtype=float)
     idx = idx - idx.mean()
-    slope = np.sum(logs * idx, axis=-1) / np.sum(idx**2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(v)
+        slope = np.sum(logs * idx, axis=-1) / np.sum(idx**2)
     return np.where(np.all(np.isfinite(logs), axis=-1), slope, np.nan)
 
 
