@@ -1,0 +1,53 @@
+"""Tests of experiments.convexity (claim C3)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+
+from experiments import convexity
+
+
+def test_midpoint_check_on_known_profiles():
+    t = jnp.linspace(-1, 1, 17)
+    convex = jnp.stack([t**2, jnp.abs(t), 3 * t + 1])
+    viol, _ = convexity.midpoint_violations(convex, 1e-6, 1e-5)
+    assert not np.any(np.asarray(viol))
+    nonconvex = jnp.stack([-(t**2), jnp.sin(3 * t), jnp.minimum(t, 0.2)])
+    viol, worst = convexity.midpoint_violations(nonconvex, 1e-6, 1e-5)
+    assert np.all(np.asarray(viol)) and np.all(np.asarray(worst) > 0)
+
+
+def test_monotonicity_is_measured():
+    assert convexity.is_monotonic("sigmoid", 10.0, 1e-7)[0]
+    assert convexity.is_monotonic("relu", 10.0, 1e-7)[0]
+    assert not convexity.is_monotonic("swish", 10.0, 1e-7)[0]
+    assert not convexity.is_monotonic("gelu", 10.0, 1e-7)[0]
+
+
+def test_one_layer_loss_values():
+    x = jnp.array([[1.0, 0.0], [0.0, 1.0]])
+    y = jnp.array([0, 1])
+    theta = jnp.zeros(2 * 2 + 2)
+    mse = convexity.one_layer_loss(lambda z: z, "mse", 2)(theta, x, y)
+    xent = convexity.one_layer_loss(lambda z: z, "xent", 2)(theta, x, y)
+    assert np.isclose(float(mse), 0.5) and np.isclose(float(xent), np.log(2.0))
+
+
+def test_smoke_verdict(smoke):
+    result = smoke("convexity")
+    table = result.tables["violation_rates"].set_index(["activation", "loss"])
+    assert table.loc[("identity", "mse"), "violations"] == 0
+    assert table.loc[("identity", "xent"), "violations"] == 0
+    assert table.loc[("sigmoid", "mse"), "rate_lo"] > 0
+    assert result.verdicts[0].claim == "C3" and result.verdicts[0].verdict == "refuted"
+
+
+def test_cli_rejects_bad_value():
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.convexity", "--config.seeds=0"], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
