@@ -68,9 +68,7 @@ class Properties:
 def _resolve(act: Activation | str) -> Activation:
     a = registry.get(act) if isinstance(act, str) else act
     if a.kind not in PROPERTY_KINDS:
-        raise ValueError(
-            f"properties are defined for elementwise activations; '{a.name}' is of kind '{a.kind}'"
-        )
+        raise ValueError(f"properties are defined for elementwise activations; '{a.name}' is of kind '{a.kind}'")
     return a
 
 
@@ -127,10 +125,7 @@ def properties(
     f0, df0 = float(special[4]), float(gspecial[4])
     return Properties(
         name=a.name,
-        params=tuple(
-            (k, v if isinstance(v, (int, float)) else np.asarray(v).tolist())
-            for k, v in a.params.items()
-        ),
+        params=tuple((k, v if isinstance(v, (int, float)) else np.asarray(v).tolist()) for k, v in a.params.items()),
         f_min=float(np.min(y)),
         f_max=float(np.max(y)),
         bounded_below=bool(bounded_below),
@@ -150,9 +145,7 @@ def properties(
     )
 
 
-def properties_table(
-    names: Sequence[str | Activation] | None = None, **kwargs: float
-) -> pd.DataFrame:
+def properties_table(names: Sequence[str | Activation] | None = None, **kwargs: float) -> pd.DataFrame:
     """One row of ``properties`` per activation (default: every registered elementwise,
     parametric and stochastic one), indexed by name (claims C3–C5, E3)."""
     if names is None:

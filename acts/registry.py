@@ -143,9 +143,7 @@ def get(name: str, **params: Any) -> Activation:
     unknown = sorted(set(params) - set(entry.defaults))
     if unknown:
         valid = ", ".join(entry.defaults) or "(none)"
-        raise ValueError(
-            f"activation '{name}' has no parameter '{unknown[0]}'; valid parameters: {valid}"
-        )
+        raise ValueError(f"activation '{name}' has no parameter '{unknown[0]}'; valid parameters: {valid}")
     bound = dict(entry.defaults)
     for key, value in params.items():
         bound[key] = _coerce(name, key, value, entry.defaults[key], key in entry.array_params)
@@ -172,9 +170,7 @@ def get(name: str, **params: Any) -> Activation:
     )
 
 
-def _train_adapter(
-    g: Callable[..., jax.Array], bound: dict[str, Any], x: jax.Array, key: jax.Array
-) -> jax.Array:
+def _train_adapter(g: Callable[..., jax.Array], bound: dict[str, Any], x: jax.Array, key: jax.Array) -> jax.Array:
     return g(x, key, **bound)
 
 
@@ -208,9 +204,7 @@ register(
     "sigmoid", f.sigmoid, derivative=d.d_sigmoid, printed=p.printed_sigmoid_prime,
     claims=("B1", "B12", "C4", "C5", "D1", "D2", "D4", "D6", "E1", "E3", "G1", "H1", "H2"),
 )  # fmt: skip
-register(
-    "shifted_sigmoid", f.shifted_sigmoid, derivative=d.d_shifted_sigmoid, claims=("E3",)
-)
+register("shifted_sigmoid", f.shifted_sigmoid, derivative=d.d_shifted_sigmoid, claims=("E3",))
 register(
     "tanh", f.tanh, derivative=d.d_tanh, printed=p.printed_tanh_prime,
     claims=("B2", "C4", "C5", "D3", "D4", "D6", "E3", "G1", "H1", "H2"),
@@ -245,12 +239,8 @@ register(
     "swish", f.swish, derivative=d.d_swish, printed=p.printed_swish_prime,
     params={"beta": 1.0}, claims=("B9", "C3", "C5"),
 )  # fmt: skip
-register(
-    "mish", f.mish, derivative=d.d_mish, printed=p.printed_mish_prime, claims=("B10", "C3", "H2")
-)
-register(
-    "maxout", f.maxout, params={"k": 2}, kind="group", check=_maxout_check, claims=("B8",)
-)
+register("mish", f.mish, derivative=d.d_mish, printed=p.printed_mish_prime, claims=("B10", "C3", "H2"))
+register("maxout", f.maxout, params={"k": 2}, kind="group", check=_maxout_check, claims=("B8",))
 register(
     "softmax", f.softmax, printed=p.printed_softmax_jacobian, kind="vector",
     claims=("B11", "B12"),
