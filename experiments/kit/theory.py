@@ -93,6 +93,16 @@ def _pair_expectation(fa, fb, q: float, c: float, n: int = 60) -> float:
 def mean_field(activation: str, sigma_w2: float, sigma_b2: float = 0.0, **params) -> MeanField:
     """All mean-field quantities for ``activation`` at (sigma_w^2, sigma_b^2)."""
     phi, dphi = _phi_and_dphi(activation, **params)
+    return _mean_field_with(activation, phi, dphi, sigma_w2, sigma_b2)
+
+
+def mean_field_many(activation: str, sigma_w2s, sigma_b2: float = 0.0, **params) -> list[MeanField]:
+    """``[mean_field(activation, s, sigma_b2) for s in sigma_w2s]`` with phi, phi' compiled once (sweeps)."""
+    phi, dphi = _phi_and_dphi(activation, **params)
+    return [_mean_field_with(activation, phi, dphi, float(s), sigma_b2) for s in sigma_w2s]
+
+
+def _mean_field_with(activation: str, phi, dphi, sigma_w2: float, sigma_b2: float) -> MeanField:
     q = q_fixed_point(phi, sigma_w2, sigma_b2)
     if not np.isfinite(q) or q <= 0:
         q_eval = 1.0 if not np.isfinite(q) else 1e-12
