@@ -1,4 +1,5 @@
-"""The experiments of the suite, discovered: every module ``experiments/<name>.py`` with a ``run``.
+"""The experiments of the suite, discovered: every module ``experiments/<name>.py`` that has a
+config ``configs/<name>.py``. Helper modules without a config of their own are not experiments.
 
 Adding an experiment is one module plus ``configs/<name>.py``; scripts and tests find it here.
 """
@@ -17,7 +18,8 @@ def names() -> list[str]:
     """Experiment module names, sorted."""
     import experiments
 
-    return sorted(m.name for m in pkgutil.iter_modules(experiments.__path__) if not m.ispkg and not m.name.startswith("_"))
+    modules = (m.name for m in pkgutil.iter_modules(experiments.__path__) if not m.ispkg and not m.name.startswith("_"))
+    return sorted(name for name in modules if (ROOT / "configs" / f"{name}.py").exists())
 
 
 def module(name: str):
