@@ -1,7 +1,7 @@
 """Config of experiments.convexity (claim C3: monotonic activation => convex single-layer net).
 
 Run:      python -m experiments.convexity --config configs/convexity.py:smoke
-Runtime:  smoke ~5 s, default ~20 s on 2 CPU cores.
+Runtime:  smoke ~10 s, default ~60 s on 2 CPU cores (mostly XLA compiles; 155 s measured under heavy contention).
 Expected: identity (with either loss) shows no violations; squared error with a monotonic but
           saturating output (sigmoid, tanh, relu, step, ...) violates midpoint convexity along a
           sizeable fraction of random lines, so "monotonic => convex" is refuted as stated.

@@ -1,7 +1,8 @@
 """Config of experiments.linear_collapse (claims A1, C1: without a nonlinearity depth collapses).
 
 Run:      python -m experiments.linear_collapse --config configs/linear_collapse.py:smoke
-Runtime:  smoke ~10 s, default ~2.5 min on 2 CPU cores.
+Runtime:  smoke ~15 s, default ~2-2.5 min on 2 CPU cores (15 compiled populations; 389 s measured under heavy
+          contention, 324 s of it compiling).
 Expected: the trained deep linear nets (identity, and c*x) equal their composed affine map to
           float32 precision; their best training loss equals a single linear layer's on xor,
           two_moons and mnist1d, while relu and tanh nets of the same size reach a lower loss.

@@ -1,0 +1,94 @@
+"""Config of experiments.derivatives (claims A2, C2, B1-B12: every printed formula vs autodiff).
+
+Run:      python -m experiments.derivatives --config configs/derivatives.py:smoke
+Runtime:  smoke ~15 s, default ~45 s on 2 CPU cores (88 s wall, 43 s CPU measured under contention).
+Expected: B1-B5, B8, B10-B12 supported (B10: correct, but overflows to NaN in float32 for
+          x > ~22); B7 refuted (document 003's "ELU'" is the ELU function); B9 refuted (the printed
+          Swish derivative carries an extra factor beta*x; the printed f ignores beta); B6
+          qualified (test-time divisor is the mean divisor, not the mean training output);
+          A2 supported (step: gradient exactly 0, loss unchanged; sigmoid learns); C2 qualified
+          (relu is not differentiable at 0 yet learns: what is needed is a non-zero derivative).
+"""
+
+from experiments.kit import config as kc
+
+
+def get_config(preset: str | None = None):
+    preset = kc.preset_name(preset)
+    fields = {
+        "preset": preset,
+        "grid_lo": -30.0,
+        "grid_hi": 30.0,
+        "grid_n": 120001,  # dense float32 grid (spacing 5e-4) on [grid_lo, grid_hi]
+        # edge values checked on top of the grid: +-30, 0 and tiny magnitudes
+        "edges": (-30.0, -20.0, -1.0, -1e-3, -1e-7, -1e-20, -1e-38, 0.0, 1e-38, 1e-20, 1e-7, 1e-3, 1.0, 20.0, 30.0),
+        "leaky_alpha": 0.01,
+        "prelu_alpha": 0.25,
+        "elu_alpha": 1.0,
+        "swish_betas": (0.5, 1.0, 2.0),
+        "rrelu_lower": 3.0,
+        "rrelu_upper": 8.0,
+        "rrelu_draws": 200000,
+        "maxout_ks": (2, 3),
+        "maxout_width": 8,
+        "softmax_vectors": 256,
+        "softmax_dim": 10,
+        "softmax_scales": (1.0, 10.0, 30.0),
+        "two_class_n": 801,  # (z1, z2) grid on [grid_lo, grid_hi]^2
+        "mish_scan_lo": -200.0,  # where the printed Mish derivative is scanned for float32 overflow
+        "mish_scan_hi": 200.0,
+        # A2/C2: step vs sigmoid (vs relu); a perceptron out = f(xW + b) and an MLP with f hidden
+        "seeds": 10,
+        "perceptron_dataset": "gaussian",
+        "perceptron_lr": 0.5,
+        "perceptron_steps": 300,
+        "mlp_dataset": "two_moons",
+        "mlp_widths": (32, 32),
+        "mlp_activations": ("step", "sigmoid", "relu"),
+        "learning_rate": 0.1,
+        "optimizer": "sgd",
+        "loss": "mse",
+        "steps": 600,
+        "batch_size": 64,
+        "log_every": 50,
+        "n_eval": 1024,
+        "criteria": {
+            "formula": {
+                # float32: a printed formula agrees with autodiff when |printed - autodiff| <= atol + rtol*|autodiff|
+                # at every grid and edge point (max relative error is reported with the atol floor)
+                "rtol": 1e-5,
+                "atol": 1e-6,
+                # float64 (numpy) re-check of formulas that overflow in float32 (B10)
+                "rtol64": 1e-12,
+                "atol64": 1e-14,
+            },
+            "b1": {"max_slope": 0.25, "slope_tol": 1e-6, "argmax_tol": 1e-3},
+            "b2": {"mean_tol": 1e-6, "max_slope": 1.0, "slope_tol": 1e-6},
+            # RReLU: KS test of the drawn divisors against U(lower, upper) at p >= ks_p_min; "as with dropout"
+            # means the test output equals the mean training output within dropout_rel_tol (relative)
+            "b6": {"ks_p_min": 0.01, "max_abs_corr": 0.02, "dropout_rel_tol": 0.01},
+            "b12": {"all_high": 0.99},
+            # A2: the step net's gradient and loss change must be exactly 0; sigmoid must cut the loss by at
+            # least min_rel_drop (lower 95% CI bound over seeds)
+            "a2": {"min_rel_drop": 0.2},
+        },
+        "published": {
+            "b9": "document 003: f'(x) = βf(x) + (βx)/(1+e^{−βx})·(1 − βf(x)); f(x) = x/(1+e^{−x})",
+            "b7": "document 003 prints α(eˣ−1) for x≤0, x for x>0 under the label ELU′",
+            "b6": "document 002: NDSB winner draws the divisor from U(3, 8)",
+        },
+    }
+    overrides = {
+        "smoke": {
+            "grid_n": 20001,
+            "rrelu_draws": 20000,
+            "softmax_vectors": 32,
+            "two_class_n": 201,
+            "seeds": 3,
+            "perceptron_steps": 100,
+            "steps": 200,
+            "mlp_activations": ("step", "sigmoid"),
+            "n_eval": 512,
+        },
+    }.get(preset, {})
+    return kc.build(fields, overrides)

@@ -1,0 +1,66 @@
+"""Tests of experiments.derivatives (claims B1-B12, A2, C2)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import jax.numpy as jnp
+import numpy as np
+
+import acts
+from experiments import derivatives
+
+
+def test_compare_detects_errors():
+    x = np.linspace(-3, 3, 101)
+    ref = np.tanh(x)
+    assert derivatives.compare(ref, ref, x, 1e-5, 1e-6)["agrees"]
+    bumped = ref.copy()
+    bumped[50] += 1e-3
+    out = derivatives.compare(bumped, ref, x, 1e-5, 1e-6)
+    assert not out["agrees"] and np.isclose(out["max_abs_err"], 1e-3) and out["worst_x"] == x[50]
+    nan = ref.copy()
+    nan[3] = np.nan
+    out = derivatives.compare(nan, ref, x, 1e-5, 1e-6)
+    assert not out["agrees"] and out["nonfinite"] == 1
+
+
+def test_autodiff_matches_known_derivative_and_catches_wrong_one():
+    x = jnp.linspace(-5, 5, 201)
+    d = derivatives.autodiff(acts.get("swish", beta=2.0).fn)(x)
+    assert derivatives.compare(acts.derivatives.d_swish(x, 2.0), d, np.asarray(x), 1e-5, 1e-6)["agrees"]
+    printed = acts.printed.printed_swish_prime(x, 2.0)
+    assert not derivatives.compare(printed, d, np.asarray(x), 1e-5, 1e-6)["agrees"]
+
+
+def test_mish_float64_formula():
+    printed, exact = derivatives.mish_prime_float64(np.array([-3.0, 0.0, 1.0, 5.0]))
+    assert np.allclose(printed, exact, rtol=1e-12, atol=1e-14)
+    assert np.isclose(exact[1], 0.6, atol=1e-12)  # mish'(0) = tanh(ln 2) = 0.6
+
+
+def test_smoke_verdicts(smoke):
+    result = smoke("derivatives")
+    got = {v.claim: v.verdict for v in result.verdicts}
+    assert got["B1"] == "supported" and got["B11"] == "supported" and got["B12"] == "supported"
+    assert got["B7"] == "refuted" and got["B9"] == "refuted"
+    assert got["B6"] == "qualified" and got["B8"] == "supported"
+    assert got["A2"] == "supported"
+    training = result.tables["step_training"].set_index(["model", "activation"])
+    assert training.loc[("perceptron", "step"), "max_abs_loss_change"] == 0.0
+    assert training.loc[("mlp", "step"), "max_hidden_weight_change"] == 0.0
+    assert training.loc[("mlp", "sigmoid"), "max_hidden_weight_change"] > 0.0
+    props = result.tables["properties"].set_index("quantity")["value"]
+    assert abs(props["b6_rel_gap"] - (np.log(8 / 3) / 5 * 5.5 - 1)) < 0.02  # E[1/a]·5.5 − 1 for a ~ U(3, 8)
+    assert 21.5 < props["b10_float32_overflow_from"] < 22.5
+
+
+def test_cli_rejects_bad_value():
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.derivatives", "--config.seeds=0"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
