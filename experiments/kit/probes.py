@@ -117,18 +117,26 @@ def dead_units(model: nn.Module, variables: dict, x: jax.Array, tol: float = 0.0
     max_n |phi'(h_n)| <= ``tol`` on every example, so no gradient reaches its incoming weights
     from any example (the definition that also applies to activations without a hard zero).
     For ReLU the two coincide (phi'(h) = 0 exactly where phi(h) = 0). Also ``constant``: the
-    activation takes one value on all of ``x`` (max - min <= 1e-6 (1 + max|a|)).
+    activation takes one value on all of ``x`` (max - min <= 1e-6 (1 + max|a|)), and
+    ``never_positive``: h <= 0 on every example (on the negative branch only; for Leaky ReLU /
+    PReLU / ELU such a unit still passes a gradient scaled by phi' < 1).
     Values are (L, units) booleans, stacked over layers (equal hidden widths needed).
     """
     _, state = model.apply(variables, x, train=False, mutable=["intermediates"])
     inter = state["intermediates"]
-    zero_output, zero_grad, constant = [], [], []
+    zero_output, zero_grad, constant, never_positive = [], [], [], []
     for index in range(models.n_hidden(model)):
         h = inter[f"preact_{index}"][0].reshape(-1, inter[f"preact_{index}"][0].shape[-1])
         a = inter[f"act_{index}"][0].reshape(h.shape)
         dphi = unit_derivative(model, variables, index, h)
         zero_output.append(jnp.all(a == 0, axis=0))
+        never_positive.append(jnp.all(h <= 0, axis=0))
         zero_grad.append(jnp.max(jnp.abs(dphi), axis=0) <= tol)
         spread = jnp.max(a, axis=0) - jnp.min(a, axis=0)
         constant.append(spread <= 1e-6 * (1.0 + jnp.max(jnp.abs(a), axis=0)))
-    return {"zero_output": jnp.stack(zero_output), "zero_grad": jnp.stack(zero_grad), "constant": jnp.stack(constant)}
+    return {
+        "zero_output": jnp.stack(zero_output),
+        "zero_grad": jnp.stack(zero_grad),
+        "constant": jnp.stack(constant),
+        "never_positive": jnp.stack(never_positive),
+    }
