@@ -1,8 +1,8 @@
 """Config of experiments.initialization (claims G1, G2).
 
 Run:      python -m experiments.initialization --config configs/initialization.py:smoke
-Runtime:  smoke ~10 s, default ~150 s on 2 idle cores (estimate: about 45 XLA compiles and
-          ~1.6 TFLOP of training; see results/initialization/manifest.json for the measured run).
+Runtime:  smoke ~10 s, default est. ~3 min on 2 idle cores (~100 XLA compiles, ~1.1 TFLOP); the committed
+          run took 21 min wall / 8.5 min CPU under 8-way contention with 800-step budgets (since cut to 500).
 Expected: naive inits (N(0,1), N(0,0.01^2)) make per-layer activation and/or gradient variance
           change exponentially with depth; Xavier keeps tanh close to steady but lets ReLU's signal
           halve per layer (ratio ~0.5) while He keeps it at ~1; Glorot & Bengio's Jacobian singular
@@ -42,8 +42,8 @@ def get_config(preset: str | None = None):
             "width": 128,  # Glorot & Bengio: 1000 units per layer
             "optimizer": "sgd",
             "batch_size": 10,  # as in Glorot & Bengio
-            "steps": 800,
-            "log_every": 200,
+            "steps": 500,
+            "log_every": 250,
             "n_val": 1000,  # held out of the training set; learning rates are chosen on it, never on test
             "n_eval": 1000,
             "learning_rates": (0.02, 0.07, 0.25),
@@ -59,9 +59,9 @@ def get_config(preset: str | None = None):
             "width": 64,
             "optimizer": "sgd",
             "batch_size": 16,
-            "steps": 800,
+            "steps": 500,
             "log_every": 50,
-            "n_eval": 1024,
+            "n_eval": 512,
             "learning_rates": (0.01, 0.03, 0.1),
             "seeds": 5,
             "target_loss": 1.0,  # steps to reach this training cross-entropy (initial ~ ln 10 = 2.30)
