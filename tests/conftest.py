@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from experiments.kit import fastcompile
+
+fastcompile.enable()  # before JAX is imported: smoke runs are compile-bound
+
 import pytest
 
 from experiments.kit import config as kit_config
