@@ -8,7 +8,8 @@ Expected: alone, the exponential activations (sigmoid, tanh, ELU, Mish, ...) cos
           CNN whose activation maps are large -> H2 likely "qualified".
 
 Timing discipline: the activations are measured round-robin (one shuffled round per repetition)
-so the noise of a shared machine hits all alike; ratios are paired within a round; medians and
+so the noise of a shared machine hits all alike; a round keeps the fastest of a few calls (other
+processes only add time); ratios are paired within a round; medians and
 the inter-quartile range over ``reps`` rounds are reported.
 """
 
@@ -23,17 +24,19 @@ def get_config(preset: str | None = None):
         "seed": 0,
         # Part 1: every registered elementwise activation alone (+ prelu and rrelu's test-time form).
         "activations": tuple(acts.names(kind="elementwise")) + ("prelu", "rrelu"),
-        "n_elements": 1 << 22,  # float32 elements per call (16 MiB)
+        "n_elements": 1 << 20,  # float32 elements per call (4 MiB)
         "reps": 7,  # timing rounds (round-robin over activations)
-        "calls_per_rep": 5,  # consecutive calls per timing sample
+        "calls_per_rep": 10,  # calls per round; the fastest counts
         # Part 2: share of a whole training step (forward, backward, SGD update) of real models.
         "step_activations": (
             "identity", "relu", "leaky_relu", "elu", "selu", "gelu", "swish", "mish", "softplus", "sigmoid", "tanh",
         ),
         "dataset": "fashion_mnist",
         "n_train": 4096,
-        "batch_size": 128,
-        "steps_per_call": 2,  # training steps per timed call (lax.scan)
+        "batch_size": 128,  # MLP batch
+        "cnn_batch_size": 32,  # XLA's CPU convolution gradients slow down super-linearly in batch (128: ~10x of 32)
+        "steps_per_call": 1,  # training steps per timed call (lax.scan)
+        "step_calls_per_rep": {"mlp": 10, "cnn": 3},  # calls per round; the fastest counts
         "mlp_widths": (512, 512, 512),
         "cnn_channels": (16, 32),
         "cnn_dense_widths": (64,),
@@ -60,13 +63,17 @@ def get_config(preset: str | None = None):
     }
     overrides = {
         "smoke": {
+            "activations": ("identity", "relu", "leaky_relu", "sigmoid", "tanh", "elu", "gelu", "softplus", "mish"),
             "n_elements": 1 << 18,
             "reps": 5,
             "calls_per_rep": 3,
             "step_activations": ("identity", "relu", "sigmoid", "tanh", "elu", "mish"),
             "n_train": 512,
             "batch_size": 32,
-            "steps_per_call": 2,
+            "cnn_batch_size": 16,
+            "steps_per_call": 1,
+            "step_calls_per_rep.mlp": 3,
+            "step_calls_per_rep.cnn": 2,
             "mlp_widths": (128, 128),
             "cnn_channels": (8, 16),
             "cnn_dense_widths": (32,),

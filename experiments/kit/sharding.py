@@ -17,6 +17,11 @@ def mesh() -> Mesh:
     return Mesh(np.array(jax.devices()), ("runs",))
 
 
+def _put(a: np.ndarray, spec: NamedSharding) -> jax.Array:
+    """A global array from a host array that every process holds whole (one host or many)."""
+    return jax.make_array_from_callback(a.shape, spec, lambda index: a[index])
+
+
 def padded_length(n: int) -> int:
     d = jax.device_count()
     return -(-n // d) * d
@@ -33,7 +38,7 @@ def shard_runs(*arrays: np.ndarray) -> tuple[jax.Array, ...]:
         pad = padded_length(len(a)) - len(a)
         if pad:
             a = np.concatenate([a, np.repeat(a[-1:], pad, axis=0)])
-        out.append(jax.device_put(a, spec))
+        out.append(_put(a, spec))
     return tuple(out)
 
 
@@ -42,7 +47,16 @@ def replicate(*arrays: np.ndarray) -> tuple[jax.Array, ...]:
     if jax.device_count() == 1:
         return tuple(jax.numpy.asarray(a) for a in arrays)
     spec = NamedSharding(mesh(), PartitionSpec())
-    return tuple(jax.device_put(np.asarray(a), spec) for a in arrays)
+    return tuple(_put(np.asarray(a), spec) for a in arrays)
+
+
+def to_host(a) -> np.ndarray:
+    """A numpy copy of a (possibly sharded) array; on a multi-host cluster, gathered from every host."""
+    if isinstance(a, jax.Array) and not a.is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(a, tiled=True))
+    return np.asarray(a)
 
 
 def unpad(a: np.ndarray, n: int) -> np.ndarray:

@@ -175,14 +175,14 @@ def train_population(
     data_args = sharding.replicate(*(np.asarray(a) for a in (data.x_train, data.y_train, x_eval, y_eval, x_test, y_test)))
     step_flops = _step_flops(model, spec, data.n_classes, data.input_shape) * len(runs["seed"])
     (metrics, diverged), final = perf.execute(fn, *args, *data_args, flops=step_flops * spec.steps)
-    metrics = {k: sharding.unpad(np.asarray(v), len(runs["seed"])) for k, v in metrics.items()}
-    final = jax.tree_util.tree_map(lambda a: sharding.unpad(np.asarray(a), len(runs["seed"])), final)
+    metrics = {k: sharding.unpad(sharding.to_host(v), len(runs["seed"])) for k, v in metrics.items()}
+    final = jax.tree_util.tree_map(lambda a: sharding.unpad(sharding.to_host(a), len(runs["seed"])), final)
     return Population(
         runs=runs,
         shape=shape,
         steps=np.arange(n_logs + 1) * spec.log_every,
         metrics=metrics,
-        diverged=sharding.unpad(np.asarray(diverged), len(runs["seed"])),
+        diverged=sharding.unpad(sharding.to_host(diverged), len(runs["seed"])),
         final=final,
     )
 
