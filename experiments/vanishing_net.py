@@ -1,0 +1,115 @@
+"""A deep MLP as a ``lax.scan`` over its stacked square hidden layers (claims D1-D6).
+
+The kit's Flax MLP unrolls every layer, so a 50-layer net with BatchNorm takes minutes to
+compile on 2 CPU cores. Here the hidden layers 1..L-1 (all ``width`` x ``width``) are one
+stacked array scanned over, so compile time does not grow with depth. Used for the gradient
+profile at initialisation and for the depth and edge-of-chaos sweeps of experiments.vanishing.
+
+Parameters: ``w_in`` (d_in, width), ``w_hid`` (L-1, width, width), ``w_out`` (width, n_out),
+biases ``b`` (L, width) drawn N(0, bias_std^2) (the kit's convention, zero by default),
+``b_out`` zero, BatchNorm scale/shift ``gamma``/``beta`` (L, width). BatchNorm always uses the
+statistics of the batch it sees (training batch, or the evaluation subset at evaluation).
+Randomness follows the kit's trainer: ``PRNGKey(seed)`` split into (init, data, noise) and
+minibatch ``i`` drawn with ``fold_in(data_key, i)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from experiments.kit import inits
+
+
+def init_params(key: jax.Array, init: str, d_in: int, width: int, depth: int, n_out: int, bias_std: float = 0.0) -> dict:
+    """Draw one net's parameters with the kit initialiser ``init`` (fan_in = rows of each kernel)."""
+    kinit = inits.get(init)
+    k_in, k_hid, k_out, k_b = jax.random.split(key, 4)
+    w_hid = jax.vmap(lambda k: kinit(k, (width, width), jnp.float32))(jax.random.split(k_hid, max(depth - 1, 1)))
+    return {
+        "w_in": kinit(k_in, (d_in, width), jnp.float32),
+        "w_hid": w_hid[: depth - 1],
+        "w_out": kinit(k_out, (width, n_out), jnp.float32),
+        "b": bias_std * jax.random.normal(k_b, (depth, width)),
+        "b_out": jnp.zeros((n_out,)),
+        "gamma": jnp.ones((depth, width)),
+        "beta": jnp.zeros((depth, width)),
+    }
+
+
+def scale_weights(params: dict, gain: jax.Array | float) -> dict:
+    """Multiply every kernel by ``gain`` (traced: a vmappable weight scale)."""
+    return {**params, **{k: params[k] * gain for k in ("w_in", "w_hid", "w_out")}}
+
+
+def forward(params: dict, x: jax.Array, phi: Callable, batch_norm: bool, eps: jax.Array | None = None):
+    """Logits, pre-activations h (L, B, width) and activations (L, B, width); ``eps`` is added to h."""
+    x = x.reshape((x.shape[0], -1))
+    depth = params["b"].shape[0]
+    if eps is None:
+        eps = jnp.zeros((depth, x.shape[0], params["b"].shape[1]), x.dtype)
+
+    def layer(a, w, b, g, be, e):
+        h = a @ w + b
+        if batch_norm:
+            h = (h - h.mean(0)) * jax.lax.rsqrt(h.var(0) + 1e-5) * g + be
+        h = h + e
+        return phi(h), h
+
+    a0, h0 = layer(x, params["w_in"], params["b"][0], params["gamma"][0], params["beta"][0], eps[0])
+
+    def body(a, xs):
+        a, h = layer(a, *xs)
+        return a, (h, a)
+
+    xs = (params["w_hid"], params["b"][1:], params["gamma"][1:], params["beta"][1:], eps[1:])
+    a_last, (hs, acts) = jax.lax.scan(body, a0, xs)
+    logits = a_last @ params["w_out"] + params["b_out"]
+    return logits, jnp.concatenate([h0[None], hs]), jnp.concatenate([a0[None], acts])
+
+
+def xent(logits: jax.Array, y: jax.Array) -> jax.Array:
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+
+def macs(d_in: int, width: int, depth: int, n_out: int) -> int:
+    """Multiply-accumulates of one example's forward pass."""
+    return d_in * width + (depth - 1) * width * width + width * n_out
+
+
+def make_trainer(phi: Callable, batch_norm: bool, init: str, dims: tuple[int, int, int, int], steps: int,
+                 batch_size: int, bias_std: float = 0.0) -> Callable:
+    """``fn(seeds, lrs, scales, x, y, x_eval, y_eval) -> (train_acc, train_loss, diverged)`` per run.
+
+    Plain SGD for ``steps`` steps, one jit for the whole flat run axis (seeds x lrs x scales).
+    A run whose loss or parameters turn non-finite freezes and is flagged diverged.
+    """
+    d_in, width, depth, n_out = dims
+
+    def run_one(seed, lr, scale, x, y, x_ev, y_ev):
+        k_init, k_data, _ = jax.random.split(jax.random.PRNGKey(seed), 3)
+        params = scale_weights(init_params(k_init, init, d_in, width, depth, n_out, bias_std), scale)
+
+        def loss_of(p, xb, yb):
+            return xent(forward(p, xb, phi, batch_norm)[0], yb)
+
+        def step(carry, i):
+            p, bad = carry
+            idx = jax.random.randint(jax.random.fold_in(k_data, i), (batch_size,), 0, x.shape[0])
+            loss, grads = jax.value_and_grad(loss_of)(p, x[idx], y[idx])
+            new = jax.tree_util.tree_map(lambda a, g: a - lr * g, p, grads)
+            finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in jax.tree_util.tree_leaves(new)]))
+            ok = jnp.isfinite(loss) & finite & ~bad
+            p = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new, p)
+            return (p, bad | ~ok), None
+
+        (params, bad), _ = jax.lax.scan(step, (params, jnp.array(False)), jnp.arange(steps))
+        logits = forward(params, x_ev, phi, batch_norm)[0]
+        acc = jnp.mean(jnp.argmax(logits, -1) == y_ev)
+        nan = jnp.where(bad, jnp.nan, 0.0)
+        return acc + nan, xent(logits, y_ev) + nan, bad
+
+    return jax.jit(jax.vmap(run_one, in_axes=(0, 0, 0, None, None, None, None)))
