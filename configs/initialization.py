@@ -1,8 +1,8 @@
 """Config of experiments.initialization (claims G1, G2).
 
 Run:      python -m experiments.initialization --config configs/initialization.py:smoke
-Runtime:  smoke ~10 s, default est. ~3 min on 2 idle cores (~100 XLA compiles, ~1.1 TFLOP); the committed
-          run took 21 min wall / 8.5 min CPU under 8-way contention with 800-step budgets (since cut to 500).
+Runtime:  smoke ~25 s (compile-bound), default: UNVERIFIED on idle cores; the committed run took 1717 s wall
+          (compile 367 s over 96 compiles, execute 1170 s, 1.32 TFLOP) under ~6x contention, so likely over 3 min idle.
 Expected: naive inits (N(0,1), N(0,0.01^2)) make per-layer activation and/or gradient variance
           change exponentially with depth; Xavier keeps tanh close to steady but lets ReLU's signal
           halve per layer (ratio ~0.5) while He keeps it at ~1; Glorot & Bengio's Jacobian singular
