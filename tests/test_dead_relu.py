@@ -92,3 +92,12 @@ def test_cli_rejects_bad_depth():
     )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "max_depth" in proc.stderr
+
+
+def test_constant_is_relative_to_scale():
+    # a unit with tiny (1e-9) but input-dependent output is alive, not constant; a dead one is constant
+    model, variables, x = _forced("relu")
+    params = dict(variables["params"])
+    params["dense_0"] = {"kernel": jnp.array([[-1.0, 1e-9], [-1.0, 1e-9]]), "bias": jnp.array([-1.0, 0.0])}
+    d = probes.dead_units(model, {**variables, "params": params}, x)
+    np.testing.assert_array_equal(d["constant"], [[True, False]])

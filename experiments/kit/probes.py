@@ -117,7 +117,8 @@ def dead_units(model: nn.Module, variables: dict, x: jax.Array, tol: float = 0.0
     max_n |phi'(h_n)| <= ``tol`` on every example, so no gradient reaches its incoming weights
     from any example (the definition that also applies to activations without a hard zero).
     For ReLU the two coincide (phi'(h) = 0 exactly where phi(h) = 0). Also ``constant``: the
-    activation takes one value on all of ``x`` (max - min <= 1e-6 (1 + max|a|)), and
+    activation takes one value on all of ``x`` (max - min <= 1e-6 max|a|, relative so that the
+    tiny but varying activations of deep narrow nets do not count as constant), and
     ``never_positive``: h <= 0 on every example (on the negative branch only; for Leaky ReLU /
     PReLU / ELU such a unit still passes a gradient scaled by phi' < 1).
     Values are (L, units) booleans, stacked over layers (equal hidden widths needed).
@@ -133,7 +134,7 @@ def dead_units(model: nn.Module, variables: dict, x: jax.Array, tol: float = 0.0
         never_positive.append(jnp.all(h <= 0, axis=0))
         zero_grad.append(jnp.max(jnp.abs(dphi), axis=0) <= tol)
         spread = jnp.max(a, axis=0) - jnp.min(a, axis=0)
-        constant.append(spread <= 1e-6 * (1.0 + jnp.max(jnp.abs(a), axis=0)))
+        constant.append(spread <= 1e-6 * jnp.max(jnp.abs(a), axis=0))  # relative: scale-free in deep nets
     return {
         "zero_output": jnp.stack(zero_output),
         "zero_grad": jnp.stack(zero_grad),
