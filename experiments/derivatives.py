@@ -264,7 +264,13 @@ def maxout_check(config) -> dict:
         dense = variables["params"]["dense_0"]
         w = dense["kernel"].reshape(x.shape[1], config.maxout_width, k)
         b = dense["bias"].reshape(config.maxout_width, k)
-        out[f"b8_flax_vs_printed_k{k}"] = float(jnp.max(jnp.abs(flax_out - pr.printed_maxout(x, w, b))))
+        printed = pr.printed_maxout(x, w, b)
+        err = jnp.abs(flax_out - printed)
+        tol = config.criteria.formula
+        out[f"b8_flax_vs_printed_k{k}"] = float(jnp.max(err))
+        # the same float32 criterion as every printed formula: |a - b| <= atol + rtol |b| (summation
+        # order of the matmul differs between XLA optimisation levels, so exact equality is not the test)
+        out[f"b8_flax_excess_k{k}"] = float(jnp.max(err - (tol.atol + tol.rtol * jnp.abs(printed))))
     xs = grid(config)[:, None]
     zeros = jnp.zeros((1, 2))
     out["b8_relu_err"] = float(
@@ -572,7 +578,8 @@ def _formula_verdicts(config, checks: pd.DataFrame, props: dict) -> list[verdict
         published=config.published.b7,
     )
     flax_errs = [props[f"b8_flax_vs_printed_k{k}"] for k in config.maxout_ks]
-    b8_ok = max(flax_errs) <= c.formula.atol and max(props["b8_relu_err"], props["b8_abs_err"]) <= c.formula.atol
+    flax_ok = max(props[f"b8_flax_excess_k{k}"] for k in config.maxout_ks) <= 0.0
+    b8_ok = flax_ok and max(props["b8_relu_err"], props["b8_abs_err"]) <= c.formula.atol
     verdict(
         "B8",
         b8_ok,
@@ -580,7 +587,8 @@ def _formula_verdicts(config, checks: pd.DataFrame, props: dict) -> list[verdict
         f"computed from its own weights: max abs err {max(flax_errs):.3g} for k in {tuple(config.maxout_ks)}. "
         f"With k = 2 and hand-set weights (z₁ = x, z₂ = 0) maxout is relu (max err {props['b8_relu_err']:.3g}) "
         f"and (z₁ = x, z₂ = −x) it is |x| (max err {props['b8_abs_err']:.3g}) on the grid.",
-        criterion=f"max |flax − printed| ≤ {c.formula.atol}; relu and |x| reproduced within {c.formula.atol}",
+        criterion=f"|flax − printed| ≤ {c.formula.atol} + {c.formula.rtol}·|printed| everywhere (the formula criterion); "
+        f"relu and |x| reproduced within {c.formula.atol}",
         value=max(flax_errs),
         evidence="properties.csv",
     )

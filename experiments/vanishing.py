@@ -135,9 +135,11 @@ def _profile_rows(layers_rows, summary_rows, fields, activation, m, mf, cfg) -> 
         ))  # fmt: skip
     ratio = _ci_or_inf(_log10_ratio(m["grad_h"]))
     gain = stats.mean_ci(_fit_log_gain(m["grad_h"], cfg.fit_skip))
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # overflowed seeds give NaN, kept out by nan-means
         prod_mean = np.sum(np.log10(m["mean_abs_dphi"][:, 1:]), axis=1)  # layers 2..L: n factors
         prod_max = np.sum(np.log10(m["max_abs_dphi"][:, 1:]), axis=1)
+    if not np.isfinite(prod_max).any():
+        prod_mean = prod_max = np.array([np.nan])
     status = "ok" if finite.all() else ("overflow" if not finite.any() else f"overflow in {int((~finite).sum())} seeds")
     summary_rows.append(dict(
         **fields, activation=activation, status=status, n_layers_backprop=n,
@@ -197,17 +199,21 @@ def measure_saturation(cfg: ml_collections.ConfigDict) -> tuple[pd.DataFrame, di
 # ----------------------------------------------------------------------------------------------
 # 3. trainability vs depth (D6) and 4. the edge-of-chaos map
 # ----------------------------------------------------------------------------------------------
-def _train_grid(activation, batch_norm, init, ds, cfg, depth, seeds, lrs, scales, bias_std=0.0):
-    """Final training accuracy (R,) and divergence (R,) of seeds x lrs x scales; one jit."""
+def _train_grid(activation, batch_norm, init, ds, cfg, depths, seeds, lrs, scales, bias_std=0.0):
+    """Final training accuracy and divergence over seeds x depths x lrs x scales; one jit per call.
+
+    The net is built at the largest depth and each run keeps its first ``depth`` layers, so every
+    depth shares one compiled function (one compile per activation and BatchNorm setting).
+    """
     x = ds.x_train.reshape(len(ds.x_train), -1)
     order = np.random.default_rng(0).permutation(len(x))[: cfg.n_eval]
-    dims = (ds.n_features, cfg.width, depth, ds.n_classes)
+    dims = (ds.n_features, cfg.width, max(depths), ds.n_classes)
     fn = net.make_trainer(acts.get(activation).fn, batch_norm, init, dims, cfg.steps, cfg.batch_size, bias_std)
-    runs, shape = train.run_grid(seeds, learning_rate=lrs, weight_scale=scales)
-    args = (jnp.asarray(runs["seed"]), jnp.asarray(runs["learning_rate"], jnp.float32),
-            jnp.asarray(runs["weight_scale"], jnp.float32), jnp.asarray(x), jnp.asarray(ds.y_train),
-            jnp.asarray(x[order]), jnp.asarray(ds.y_train[order]))
-    macs = net.macs(*dims)
+    runs, shape = train.run_grid(seeds, depth=depths, learning_rate=lrs, weight_scale=scales)
+    args = (jnp.asarray(runs["seed"]), jnp.asarray(runs["depth"], jnp.int32),
+            jnp.asarray(runs["learning_rate"], jnp.float32), jnp.asarray(runs["weight_scale"], jnp.float32),
+            jnp.asarray(x), jnp.asarray(ds.y_train), jnp.asarray(x[order]), jnp.asarray(ds.y_train[order]))
+    macs = net.macs(*dims)  # executed work: masked layers are computed too
     flops = len(runs["seed"]) * (6 * macs * cfg.batch_size * cfg.steps + 2 * macs * cfg.n_eval)
     acc, _, diverged = perf.execute(fn, *args, flops=flops)
     return np.asarray(acc, float).reshape(shape), np.asarray(diverged).reshape(shape)
@@ -219,16 +225,17 @@ def measure_depth(cfg: ml_collections.ConfigDict) -> tuple[pd.DataFrame, dict]:
     rows, per_seed = [], {}
     for activation, init in zip(cfg.activations, cfg.inits):
         for bn in (False, True):
-            for depth in cfg.depths:
-                acc, div = _train_grid(activation, bn, init, ds, cfg, depth, range(cfg.seeds), cfg.learning_rates, [1.0])
-                acc, div = acc[..., 0], div[..., 0]  # (S, n_lr)
+            acc_all, div_all = _train_grid(activation, bn, init, ds, cfg, cfg.depths, range(cfg.seeds),
+                                           cfg.learning_rates, [1.0])
+            for j, depth in enumerate(cfg.depths):
+                acc, div = acc_all[:, j, :, 0], div_all[:, j, :, 0]  # (S, n_lr)
                 score = np.where(np.isfinite(acc), acc, 0.0).mean(0)
                 best = int(np.argmax(score))
                 est = stats.mean_ci(np.nan_to_num(acc[:, best], nan=0.0))
                 per_seed[(activation, bn, depth)] = np.nan_to_num(acc[:, best], nan=0.0)
                 rows.append({"activation": activation, "init": init, "batch_norm": bn, "depth": depth,
-                                 "best_lr": float(cfg.learning_rates[best]), "train_acc": est.mean, "train_acc_lo": est.lo,
-                                 "train_acc_hi": est.hi, "diverged_runs": int(div.sum()), "n_seeds": cfg.seeds})
+                             "best_lr": float(cfg.learning_rates[best]), "train_acc": est.mean, "train_acc_lo": est.lo,
+                             "train_acc_hi": est.hi, "diverged_runs": int(div.sum()), "n_seeds": cfg.seeds})
     return pd.DataFrame(rows), per_seed
 
 
@@ -238,10 +245,10 @@ def measure_chaos(cfg: ml_collections.ConfigDict, criteria) -> tuple[pd.DataFram
     mfs = theory.mean_field_many(cfg.activation, cfg.sigma_w2, cfg.sigma_b2)
     scales = [float(np.sqrt(s)) for s in cfg.sigma_w2]
     rows = []
-    for depth in cfg.depths:
-        acc, div = _train_grid(cfg.activation, False, "lecun_normal", ds, cfg, depth, range(cfg.seeds),
-                               [cfg.learning_rate], scales, bias_std=float(np.sqrt(cfg.sigma_b2)))
-        acc, div = acc[:, 0, :], div[:, 0, :]  # (S, n_sigma)
+    acc_all, div_all = _train_grid(cfg.activation, False, "lecun_normal", ds, cfg, cfg.depths, range(cfg.seeds),
+                                   [cfg.learning_rate], scales, bias_std=float(np.sqrt(cfg.sigma_b2)))
+    for d, depth in enumerate(cfg.depths):
+        acc, div = acc_all[:, d, 0, :], div_all[:, d, 0, :]  # (S, n_sigma)
         for j, (s2, mf) in enumerate(zip(cfg.sigma_w2, mfs)):
             est = stats.mean_ci(np.nan_to_num(acc[:, j], nan=0.0))
             trainable = bool(est.mean > criteria.trainable_acc)
@@ -605,11 +612,17 @@ sigma_w^2 = fan_in). Mean field agrees within {crit.d5.agreement_tol} nats/layer
 non-orthogonal cells (median abs error {float(err.median()):.3g}). "overflow" = activations exceeded float32.
 
 **Saturation (D4)**: {config.saturation.hidden_layers} hidden layers of {config.saturation.width} (Glorot & Bengio used
-1000 and far longer training), `{config.saturation.init}` init, SGD. Published: {config.published.d4}.
+1000 and far longer training), `{config.saturation.init}` init, SGD. Published: {config.published.d4}. This
+default is far smaller than their run ({config.saturation.steps} steps of batch {config.saturation.batch_size}, a
+fraction of one epoch, against about 100 epochs): a D4 verdict here says whether saturation appears in this
+budget, read it with each activation's `final_train_acc`; the `paper` preset (width 1000, 20000 steps) is the
+like-for-like run.
 
 **Depth sweep (D6)**: best of learning rates {tuple(config.depth_sweep.learning_rates)} per condition (chosen on the
 seed mean, so mildly optimistic), {config.depth_sweep.steps} SGD steps, width {config.depth_sweep.width}. BatchNorm
-uses batch statistics at evaluation too. The deep nets here are a scan over stacked layers (experiments/vanishing_net.py).
+uses batch statistics at evaluation too. The deep nets here are a scan over stacked layers (experiments/vanishing_net.py);
+every depth of a sweep is the same compiled net of the largest depth with the layers past its depth switched
+off (one compile per activation and BatchNorm setting; the FLOPs of switched-off layers are counted as executed).
 
 **Edge of chaos**: tanh, sigma_b^2 = {config.chaos.sigma_b2}, lecun_normal weights scaled to variance
 sigma_w^2/fan_in (vmapped), {config.chaos.steps} SGD steps at lr {config.chaos.learning_rate}; a cell is trainable when

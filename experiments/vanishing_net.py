@@ -45,12 +45,20 @@ def scale_weights(params: dict, gain: jax.Array | float) -> dict:
     return {**params, **{k: params[k] * gain for k in ("w_in", "w_hid", "w_out")}}
 
 
-def forward(params: dict, x: jax.Array, phi: Callable, batch_norm: bool, eps: jax.Array | None = None):
-    """Logits, pre-activations h (L, B, width) and activations (L, B, width); ``eps`` is added to h."""
+def forward(params: dict, x: jax.Array, phi: Callable, batch_norm: bool, eps: jax.Array | None = None,
+            n_layers: jax.Array | int | None = None):
+    """Logits, pre-activations h (L, B, width) and activations (L, B, width); ``eps`` is added to h.
+
+    ``n_layers`` (may be traced) keeps only the first ``n_layers`` hidden layers: the others pass
+    their input through unchanged (their parameters get zero gradient), so one compiled net of the
+    largest depth serves every depth of a sweep.
+    """
     x = x.reshape((x.shape[0], -1))
     depth = params["b"].shape[0]
     if eps is None:
         eps = jnp.zeros((depth, x.shape[0], params["b"].shape[1]), x.dtype)
+    if n_layers is None:
+        n_layers = depth
 
     def layer(a, w, b, g, be, e):
         h = a @ w + b
@@ -62,10 +70,13 @@ def forward(params: dict, x: jax.Array, phi: Callable, batch_norm: bool, eps: ja
     a0, h0 = layer(x, params["w_in"], params["b"][0], params["gamma"][0], params["beta"][0], eps[0])
 
     def body(a, xs):
-        a, h = layer(a, *xs)
-        return a, (h, a)
+        index, *layer_params = xs
+        active = index < n_layers
+        new, h = layer(a, *layer_params)
+        a = jnp.where(active, new, a)
+        return a, (jnp.where(active, h, 0.0), a)
 
-    xs = (params["w_hid"], params["b"][1:], params["gamma"][1:], params["beta"][1:], eps[1:])
+    xs = (jnp.arange(1, depth), params["w_hid"], params["b"][1:], params["gamma"][1:], params["beta"][1:], eps[1:])
     a_last, (hs, acts) = jax.lax.scan(body, a0, xs)
     logits = a_last @ params["w_out"] + params["b_out"]
     return logits, jnp.concatenate([h0[None], hs]), jnp.concatenate([a0[None], acts])
@@ -82,19 +93,21 @@ def macs(d_in: int, width: int, depth: int, n_out: int) -> int:
 
 def make_trainer(phi: Callable, batch_norm: bool, init: str, dims: tuple[int, int, int, int], steps: int,
                  batch_size: int, bias_std: float = 0.0) -> Callable:
-    """``fn(seeds, lrs, scales, x, y, x_eval, y_eval) -> (train_acc, train_loss, diverged)`` per run.
+    """``fn(seeds, depths, lrs, scales, x, y, x_eval, y_eval) -> (train_acc, train_loss, diverged)`` per run.
 
-    Plain SGD for ``steps`` steps, one jit for the whole flat run axis (seeds x lrs x scales).
-    A run whose loss or parameters turn non-finite freezes and is flagged diverged.
+    Plain SGD for ``steps`` steps, one jit for the whole flat run axis (seeds x depths x lrs x
+    scales); ``dims`` holds the largest depth, each run uses its first ``depths[r]`` layers (the
+    same drawn weights for every depth of a seed). A run whose loss or parameters turn non-finite
+    freezes and is flagged diverged.
     """
     d_in, width, depth, n_out = dims
 
-    def run_one(seed, lr, scale, x, y, x_ev, y_ev):
+    def run_one(seed, n_layers, lr, scale, x, y, x_ev, y_ev):
         k_init, k_data, _ = jax.random.split(jax.random.PRNGKey(seed), 3)
         params = scale_weights(init_params(k_init, init, d_in, width, depth, n_out, bias_std), scale)
 
         def loss_of(p, xb, yb):
-            return xent(forward(p, xb, phi, batch_norm)[0], yb)
+            return xent(forward(p, xb, phi, batch_norm, n_layers=n_layers)[0], yb)
 
         def step(carry, i):
             p, bad = carry
@@ -107,9 +120,9 @@ def make_trainer(phi: Callable, batch_norm: bool, init: str, dims: tuple[int, in
             return (p, bad | ~ok), None
 
         (params, bad), _ = jax.lax.scan(step, (params, jnp.array(False)), jnp.arange(steps))
-        logits = forward(params, x_ev, phi, batch_norm)[0]
+        logits = forward(params, x_ev, phi, batch_norm, n_layers=n_layers)[0]
         acc = jnp.mean(jnp.argmax(logits, -1) == y_ev)
         nan = jnp.where(bad, jnp.nan, 0.0)
         return acc + nan, xent(logits, y_ev) + nan, bad
 
-    return jax.jit(jax.vmap(run_one, in_axes=(0, 0, 0, None, None, None, None)))
+    return jax.jit(jax.vmap(run_one, in_axes=(0, 0, 0, 0, None, None, None, None)))

@@ -237,3 +237,15 @@ def test_ledger_marks_unmeasured_claims(tmp_path):
 def test_claims_copy_is_current():
     assert (Path(__file__).resolve().parents[1] / "configs" / "CLAIMS.md").read_text() == SHARED_CLAIMS.read_text()
 
+
+
+@pytest.mark.parametrize("shape", [(64, 16), (16, 64), (32, 32), (3, 3, 4, 8)])
+def test_orthogonal_initialiser_is_orthonormal_under_vmap(shape):
+    """Rows or columns orthonormal to float32 precision; a vmapped draw (the case that deadlocked
+    with jaxlib's threaded LAPACK QR on 2 cores) gives distinct matrices."""
+    draw = jax.jit(jax.vmap(lambda k: inits.get("orthogonal")(k, shape, jnp.float32)))
+    ws = draw(jax.random.split(jax.random.PRNGKey(0), 3)).reshape(3, -1, shape[-1])
+    for w in ws:
+        g = w.T @ w if w.shape[0] >= w.shape[1] else w @ w.T
+        assert float(jnp.max(jnp.abs(g - jnp.eye(g.shape[0])))) < 1e-5
+    assert float(jnp.max(jnp.abs(ws[0] - ws[1]))) > 0.1

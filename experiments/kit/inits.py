@@ -50,10 +50,32 @@ def _uniform(limit_of_fans: Callable[[int, int], float]) -> Initializer:
     return init
 
 
+def _gram_schmidt(a: jax.Array) -> jax.Array:
+    """Orthonormal columns of tall ``a`` (m >= n): classical Gram-Schmidt, each column twice.
+
+    The same Q as a QR decomposition with a positive diagonal of R, so for Gaussian ``a`` it is
+    Haar distributed. Written with matmuls only: jaxlib 0.10's CPU LAPACK calls can deadlock the
+    thread pool when several run concurrently under ``vmap`` on a 2-core machine (seen with
+    ``jax.nn.initializers.orthogonal`` in a vmapped deep net).
+    """
+    m, n = a.shape
+
+    def column(j, q):
+        v = a[:, j]
+        mask = (jnp.arange(n) < j).astype(a.dtype)
+        for _ in range(2):  # re-orthogonalise once: float32 loss of orthogonality ~ eps
+            v = v - q @ (mask * (q.T @ v))
+        return q.at[:, j].set(v / jnp.linalg.norm(v))
+
+    return jax.lax.fori_loop(0, n, column, jnp.zeros_like(a))
+
+
 def _orthogonal(key, shape, dtype=jnp.float32):
     fan_in, fan_out = _fans(shape)
-    flat = jax.nn.initializers.orthogonal()(key, (fan_in, fan_out), dtype)
-    return flat.reshape(shape)
+    rows, cols = max(fan_in, fan_out), min(fan_in, fan_out)
+    q = _gram_schmidt(jax.random.normal(key, (rows, cols), jnp.float32))
+    flat = q if fan_in >= fan_out else q.T
+    return flat.reshape(shape).astype(dtype)
 
 
 _REGISTRY: dict[str, tuple[Initializer, str]] = {
