@@ -86,7 +86,6 @@ def get_config(preset: str | None = None):
     }
     overrides = {
         "smoke": {
-            "parts": ("profile",),
             "profile.activations": ("sigmoid", "tanh", "relu"),
             "profile.inits": ("normal", "standard", "xavier_normal", "he_normal"),
             "profile.datasets": ("gaussian",),
@@ -95,6 +94,7 @@ def get_config(preset: str | None = None):
             "saturation.activations": ("sigmoid",), "saturation.n_train": 512, "saturation.hidden_layers": 2,
             "saturation.width": 16, "saturation.steps": 20, "saturation.log_every": 10,
             "saturation.n_eval": 128, "saturation.seeds": 2, "saturation.dataset": "digits",
+            "depth_sweep.activations": ("sigmoid", "relu"), "depth_sweep.inits": ("xavier_normal", "he_normal"),
             "depth_sweep.depths": (2, 8), "depth_sweep.width": 16, "depth_sweep.steps": 30,
             "depth_sweep.n_eval": 256, "depth_sweep.seeds": 2,
             "chaos.sigma_w2": (1.0, 2.0, 4.0), "chaos.depths": (2, 8), "chaos.width": 16, "chaos.steps": 30,

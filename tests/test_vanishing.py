@@ -8,6 +8,7 @@ import sys
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from experiments import vanishing, vanishing_net
 
@@ -41,6 +42,27 @@ def test_profile_gradients_match_autodiff_of_the_weights():
     np.testing.assert_allclose(out["grad_w"][0], np.array(want), rtol=1e-4)
     # sigmoid-free check of the derivative statistics: tanh' <= 1 everywhere
     assert np.all(np.asarray(out["max_abs_dphi"]) <= 1.0 + 1e-6)
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_switched_off_layers_equal_a_shallower_net(batch_norm):
+    """forward(n_layers=d) of a deep net = forward of the same net cut to its first d layers, and the
+    switched-off layers get exactly zero gradient (the depth sweep relies on both)."""
+    params = vanishing_net.init_params(jax.random.PRNGKey(0), "he_normal", 5, 8, 6, 3, bias_std=0.1)
+    x = jax.random.normal(jax.random.PRNGKey(1), (7, 5))
+    y = jnp.arange(7) % 3
+    d = 3
+    cut = {**params, "w_hid": params["w_hid"][: d - 1],
+           **{k: params[k][:d] for k in ("b", "gamma", "beta")}}
+    deep = vanishing_net.forward(params, x, jax.nn.relu, batch_norm, n_layers=jnp.int32(d))[0]
+    shallow = vanishing_net.forward(cut, x, jax.nn.relu, batch_norm)[0]
+    np.testing.assert_allclose(deep, shallow, rtol=1e-5, atol=1e-6)
+
+    def loss(p):
+        return vanishing_net.xent(vanishing_net.forward(p, x, jax.nn.relu, batch_norm, n_layers=d)[0], y)
+
+    g = jax.grad(loss)(params)
+    assert float(jnp.abs(g["w_hid"][d - 1 :]).max()) == 0.0 and float(jnp.abs(g["w_hid"][: d - 1]).max()) > 0.0
 
 
 def test_smoke_sigmoid_derivative_product_respects_quarter_bound(smoke):

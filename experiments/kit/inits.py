@@ -58,7 +58,7 @@ def _gram_schmidt(a: jax.Array) -> jax.Array:
     thread pool when several run concurrently under ``vmap`` on a 2-core machine (seen with
     ``jax.nn.initializers.orthogonal`` in a vmapped deep net).
     """
-    m, n = a.shape
+    n = a.shape[1]
 
     def column(j, q):
         v = a[:, j]
