@@ -200,23 +200,27 @@ def measure_saturation(cfg: ml_collections.ConfigDict) -> tuple[pd.DataFrame, di
 # 3. trainability vs depth (D6) and 4. the edge-of-chaos map
 # ----------------------------------------------------------------------------------------------
 def _train_grid(activation, batch_norm, init, ds, cfg, depths, seeds, lrs, scales, bias_std=0.0):
-    """Final training accuracy and divergence over seeds x depths x lrs x scales; one jit per call.
+    """Final training accuracy and divergence, shape (seeds, depths, lrs, scales); one jit per call.
 
-    The net is built at the largest depth and each run keeps its first ``depth`` layers, so every
-    depth shares one compiled function (one compile per activation and BatchNorm setting).
+    The net is built at the largest depth and each depth keeps its first ``depth`` layers (the
+    rest are skipped), so every depth shares one compiled function (one compile per activation
+    and BatchNorm setting).
     """
     x = ds.x_train.reshape(len(ds.x_train), -1)
     order = np.random.default_rng(0).permutation(len(x))[: cfg.n_eval]
     dims = (ds.n_features, cfg.width, max(depths), ds.n_classes)
     fn = net.make_trainer(acts.get(activation).fn, batch_norm, init, dims, cfg.steps, cfg.batch_size, bias_std)
-    runs, shape = train.run_grid(seeds, depth=depths, learning_rate=lrs, weight_scale=scales)
-    args = (jnp.asarray(runs["seed"]), jnp.asarray(runs["depth"], jnp.int32),
-            jnp.asarray(runs["learning_rate"], jnp.float32), jnp.asarray(runs["weight_scale"], jnp.float32),
+    runs, shape = train.run_grid(seeds, learning_rate=lrs, weight_scale=scales)
+    args = (jnp.asarray(runs["seed"]), jnp.asarray(runs["learning_rate"], jnp.float32),
+            jnp.asarray(runs["weight_scale"], jnp.float32), jnp.asarray(depths, jnp.int32),
             jnp.asarray(x), jnp.asarray(ds.y_train), jnp.asarray(x[order]), jnp.asarray(ds.y_train[order]))
-    macs = net.macs(*dims)  # executed work: masked layers are computed too
+    d_in, width, _, n_out = dims
+    macs = sum(net.macs(d_in, width, d, n_out) for d in depths)  # executed layers only
     flops = len(runs["seed"]) * (6 * macs * cfg.batch_size * cfg.steps + 2 * macs * cfg.n_eval)
-    acc, _, diverged = perf.execute(fn, *args, flops=flops)
-    return np.asarray(acc, float).reshape(shape), np.asarray(diverged).reshape(shape)
+    acc, _, diverged = perf.execute(fn, *args, flops=flops)  # (D, R)
+    full = (len(depths), *shape)
+    acc = np.moveaxis(np.asarray(acc, float).reshape(full), 0, 1)
+    return acc, np.moveaxis(np.asarray(diverged).reshape(full), 0, 1)
 
 
 def measure_depth(cfg: ml_collections.ConfigDict) -> tuple[pd.DataFrame, dict]:
@@ -621,8 +625,8 @@ like-for-like run.
 **Depth sweep (D6)**: best of learning rates {tuple(config.depth_sweep.learning_rates)} per condition (chosen on the
 seed mean, so mildly optimistic), {config.depth_sweep.steps} SGD steps, width {config.depth_sweep.width}. BatchNorm
 uses batch statistics at evaluation too. The deep nets here are a scan over stacked layers (experiments/vanishing_net.py);
-every depth of a sweep is the same compiled net of the largest depth with the layers past its depth switched
-off (one compile per activation and BatchNorm setting; the FLOPs of switched-off layers are counted as executed).
+every depth of a sweep is the same compiled net of the largest depth with the layers past its depth skipped
+(`lax.cond`, depths looped with `lax.map`): one compile per activation and BatchNorm setting.
 
 **Edge of chaos**: tanh, sigma_b^2 = {config.chaos.sigma_b2}, lecun_normal weights scaled to variance
 sigma_w^2/fan_in (vmapped), {config.chaos.steps} SGD steps at lr {config.chaos.learning_rate}; a cell is trainable when

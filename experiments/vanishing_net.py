@@ -50,15 +50,14 @@ def forward(params: dict, x: jax.Array, phi: Callable, batch_norm: bool, eps: ja
     """Logits, pre-activations h (L, B, width) and activations (L, B, width); ``eps`` is added to h.
 
     ``n_layers`` (may be traced) keeps only the first ``n_layers`` hidden layers: the others pass
-    their input through unchanged (their parameters get zero gradient), so one compiled net of the
-    largest depth serves every depth of a sweep.
+    their input through unchanged (``lax.cond``; their parameters get zero gradient), so one
+    compiled net of the largest depth serves every depth of a sweep. Keep ``n_layers`` out of any
+    ``vmap`` (loop over it with ``lax.map``) so the switched-off layers are skipped, not computed.
     """
     x = x.reshape((x.shape[0], -1))
     depth = params["b"].shape[0]
     if eps is None:
         eps = jnp.zeros((depth, x.shape[0], params["b"].shape[1]), x.dtype)
-    if n_layers is None:
-        n_layers = depth
 
     def layer(a, w, b, g, be, e):
         h = a @ w + b
@@ -71,11 +70,14 @@ def forward(params: dict, x: jax.Array, phi: Callable, batch_norm: bool, eps: ja
 
     def body(a, xs):
         index, *layer_params = xs
-        active = index < n_layers
-        new, h = layer(a, *layer_params)
-        a = jnp.where(active, new, a)
-        return a, (jnp.where(active, h, 0.0), a)
+        if switch_off:  # a real branch when n_layers is not vmapped: switched-off layers cost nothing
+            new, h = jax.lax.cond(index < n_layers, lambda: layer(a, *layer_params),
+                                  lambda: (a, jnp.zeros_like(a)))
+        else:
+            new, h = layer(a, *layer_params)
+        return new, (h, new)
 
+    switch_off = n_layers is not None
     xs = (jnp.arange(1, depth), params["w_hid"], params["b"][1:], params["gamma"][1:], params["beta"][1:], eps[1:])
     a_last, (hs, acts) = jax.lax.scan(body, a0, xs)
     logits = a_last @ params["w_out"] + params["b_out"]
@@ -93,16 +95,17 @@ def macs(d_in: int, width: int, depth: int, n_out: int) -> int:
 
 def make_trainer(phi: Callable, batch_norm: bool, init: str, dims: tuple[int, int, int, int], steps: int,
                  batch_size: int, bias_std: float = 0.0) -> Callable:
-    """``fn(seeds, depths, lrs, scales, x, y, x_eval, y_eval) -> (train_acc, train_loss, diverged)`` per run.
+    """``fn(seeds, lrs, scales, depths, x, y, x_eval, y_eval) -> (train_acc, train_loss, diverged)``.
 
-    Plain SGD for ``steps`` steps, one jit for the whole flat run axis (seeds x depths x lrs x
-    scales); ``dims`` holds the largest depth, each run uses its first ``depths[r]`` layers (the
-    same drawn weights for every depth of a seed). A run whose loss or parameters turn non-finite
-    freezes and is flagged diverged.
+    Plain SGD for ``steps`` steps, one jit for everything: the flat run axis (seeds x lrs x scales)
+    is vmapped, the depths are looped over with ``lax.map`` (outputs have shape (n_depths, R)).
+    ``dims`` holds the largest depth; a run of depth d uses the first d layers (the same drawn
+    weights for every depth of a seed) and skips the others. A run whose loss or parameters turn
+    non-finite freezes and is flagged diverged.
     """
     d_in, width, depth, n_out = dims
 
-    def run_one(seed, n_layers, lr, scale, x, y, x_ev, y_ev):
+    def run_one(seed, lr, scale, n_layers, x, y, x_ev, y_ev):
         k_init, k_data, _ = jax.random.split(jax.random.PRNGKey(seed), 3)
         params = scale_weights(init_params(k_init, init, d_in, width, depth, n_out, bias_std), scale)
 
@@ -125,4 +128,9 @@ def make_trainer(phi: Callable, batch_norm: bool, init: str, dims: tuple[int, in
         nan = jnp.where(bad, jnp.nan, 0.0)
         return acc + nan, xent(logits, y_ev) + nan, bad
 
-    return jax.jit(jax.vmap(run_one, in_axes=(0, 0, 0, 0, None, None, None, None)))
+    runs = jax.vmap(run_one, in_axes=(0, 0, 0, None, None, None, None, None))
+
+    def sweep(seeds, lrs, scales, depths, x, y, x_ev, y_ev):
+        return jax.lax.map(lambda d: runs(seeds, lrs, scales, d, x, y, x_ev, y_ev), depths)
+
+    return jax.jit(sweep)
