@@ -1,9 +1,8 @@
 """Config of experiments.vanishing (claims D1-D6).
 
 Run:      python -m experiments.vanishing --config configs/vanishing.py:smoke
-Runtime:  default 223 s (over the 3-min target) on 2 idle CPU cores (committed run: compile 101 s in 122 compiles, execute 108 s,
-          17.7 GFLOP/s against a measured 299 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
-          Parts: profile 63 s, saturation 17 s, depth sweep 88 s, edge-of-chaos map 35 s.
+Runtime:  default 162 s on 2 idle CPU cores (committed run: compile 83 s in 122 compiles, execute 67 s,
+          18.5 GFLOP/s against a measured 299 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Expected: the sigmoid's derivative product always respects 0.25^n, but the actual gradient ratio
           does not for N(0,1) weights (it grows); tanh vanishes for inits with sigma_w^2 < 1;
           ReLU keeps its gradient with He init but not with Xavier; deep sigmoid nets do not train
