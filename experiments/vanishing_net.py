@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from experiments.kit import inits
+from experiments.kit import inits, train
 
 
 def init_params(key: jax.Array, init: str, d_in: int, width: int, depth: int, n_out: int, bias_std: float = 0.0) -> dict:
@@ -117,9 +117,8 @@ def make_trainer(phi: Callable, batch_norm: bool, init: str, dims: tuple[int, in
             idx = jax.random.randint(jax.random.fold_in(k_data, i), (batch_size,), 0, x.shape[0])
             loss, grads = jax.value_and_grad(loss_of)(p, x[idx], y[idx])
             new = jax.tree_util.tree_map(lambda a, g: a - lr * g, p, grads)
-            finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(v)) for v in jax.tree_util.tree_leaves(new)]))
-            ok = jnp.isfinite(loss) & finite & ~bad
-            p = jax.tree_util.tree_map(lambda a, b: jnp.where(ok, a, b), new, p)
+            ok = jnp.isfinite(loss) & train.tree_all_finite(new) & ~bad
+            p = train.select_tree(ok, new, p)
             return (p, bad | ~ok), None
 
         (params, bad), _ = jax.lax.scan(step, (params, jnp.array(False)), jnp.arange(steps))

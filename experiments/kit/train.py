@@ -91,12 +91,14 @@ def run_grid(seeds: Sequence[int], **scalars: Sequence[float]) -> tuple[dict[str
     return flat, tuple(len(v) for v in axes.values())
 
 
-def _tree_all_finite(tree) -> jax.Array:
+def tree_all_finite(tree) -> jax.Array:
+    """True when every leaf of ``tree`` is finite (the divergence test of every trainer)."""
     leaves = jax.tree_util.tree_leaves(tree)
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in leaves]))
 
 
-def _select(flag: jax.Array, new, old):
+def select_tree(flag: jax.Array, new, old):
+    """``new`` where ``flag`` else ``old``, leaf by leaf (a diverged run keeps its last finite state)."""
     return jax.tree_util.tree_map(lambda a, b: jnp.where(flag, a, b), new, old)
 
 
@@ -138,9 +140,9 @@ def _make_step(model: nn.Module, spec: TrainSpec, loss_fn, tx):
         (loss, new_state), grads = jax.value_and_grad(objective, has_aux=True)(variables["params"])
         updates, new_opt = tx.update(grads, opt_state, variables["params"])
         new_vars = {"params": optax.apply_updates(variables["params"], updates), **new_state}
-        ok = jnp.isfinite(loss) & _tree_all_finite(new_vars) & ~diverged
-        variables = _select(ok, new_vars, variables)
-        opt_state = _select(ok, new_opt, opt_state)
+        ok = jnp.isfinite(loss) & tree_all_finite(new_vars) & ~diverged
+        variables = select_tree(ok, new_vars, variables)
+        opt_state = select_tree(ok, new_opt, opt_state)
         return (variables, opt_state, diverged | ~ok), loss
 
     return step
