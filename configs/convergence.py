@@ -41,10 +41,10 @@ def get_config(preset: str | None = None):
             "datasets": ("digits", "fashion_mnist"),
             "activations": ("relu", "tanh", "sigmoid", "leaky_relu", "elu", "prelu"),
         },
-        # further activations on one data set only (F5, C5, H4)
+        # further activations, MLP only (F5, C5): with the grid, every rival F5 names (maxout: k = 2)
         "extra": {
-            "datasets": ("digits",),
-            "activations": ("softsign", "swish", "rrelu"),
+            "datasets": ("digits", "fashion_mnist"),
+            "activations": ("softsign", "swish", "selu", "gelu", "mish", "maxout", "rrelu"),
         },
         "leaky_alpha": 0.01,
         "leaky_big_alpha": 1 / 5.5,

@@ -237,11 +237,15 @@ def claim_h1(runner: Runner, config) -> tuple[verdicts.Verdict, pd.DataFrame, pl
 # F5: final test accuracy vs ReLU, Holm-corrected
 
 
-def claim_f5(runner: Runner, config) -> tuple[verdicts.Verdict, pd.DataFrame, plt.Figure, dict]:
+def mlp_pairs(config) -> list[tuple[str, str]]:
+    """Every (data set, activation) the MLP is trained on: the main grid, then the extra activations."""
     pairs = [(d, a) for d in config.grid.datasets for a in config.grid.activations]
-    pairs += [(d, a) for d in config.extra.datasets for a in config.extra.activations]
+    return pairs + [(d, a) for d in config.extra.datasets for a in config.extra.activations]
+
+
+def claim_f5(runner: Runner, config) -> tuple[verdicts.Verdict, pd.DataFrame, plt.Figure, dict]:
     rows = []
-    for key, label in pairs:
+    for key, label in mlp_pairs(config):
         if label in ("relu", "tanh", "sigmoid", "softsign", "prelu", "rrelu"):
             continue  # F5 is about ReLU's rivals of the same family (H3 and H4 cover PReLU and RReLU)
         base = runner.tuned(runner.cell("mlp", key, "relu"))
@@ -518,6 +522,8 @@ def run(config: ml_collections.ConfigDict) -> results.Result:
     v_h3, t_h3, t_slopes, s_h3 = claim_h3(runner, config)
     v_h4, t_h4, f_h4, s_h4 = claim_h4(runner, config)
     v_c4, t_c4, s_c4 = claim_c4(runner, config)
+    for key, label in mlp_pairs(config):  # C5 reads the sweep of every MLP population (softsign only there)
+        runner.cell("mlp", key, label)
     sweep = sweep_table(runner)
     v_c5, t_c5, f_c5, s_c5 = claim_c5(runner, config, sweep)
     notes = f"""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -12,7 +14,7 @@ import pandas as pd
 import pytest
 
 from experiments.kit import config as kit_config
-from experiments.kit import data, inits, ledger, models, results, stats, theory, train, verdicts
+from experiments.kit import data, fastcompile, inits, ledger, models, results, stats, theory, train, verdicts
 
 SHARED_CLAIMS = Path(__file__).resolve().parents[2] / "shared" / "CLAIMS.md"
 
@@ -105,6 +107,40 @@ def test_cnn_shapes_and_special_activations():
     prelu = models.build("mlp", 2, widths=(4,), activation="prelu")
     slope = models.init_variables(prelu, jax.random.PRNGKey(0), x)["params"]["phi_0"]["slope"]
     np.testing.assert_allclose(slope, 0.25)
+
+
+@pytest.mark.parametrize("shape", [(2, 8, 8, 3), (2, 7, 5, 2), (3, 11, 4)])
+def test_conv3_and_max_pool2_match_flax(shape):
+    """The CNN's matmul convolution and reshape pooling compute what nn.Conv / nn.max_pool do."""
+    x = jax.random.normal(jax.random.PRNGKey(1), shape)
+    spatial = x.ndim - 2
+    ours = models.Conv3(6)
+    flax_conv = nn.Conv(6, (3,) * spatial, padding="SAME")
+    params = ours.init(jax.random.PRNGKey(2), x)
+    ref_params = flax_conv.init(jax.random.PRNGKey(2), x)
+    assert jax.tree_util.tree_map(jnp.shape, params) == jax.tree_util.tree_map(jnp.shape, ref_params)
+    params = jax.tree_util.tree_map(lambda a: a + jax.random.normal(jax.random.PRNGKey(3), a.shape), params)
+    y = ours.apply(params, x)
+    np.testing.assert_allclose(y, flax_conv.apply(params, x), rtol=1e-5, atol=1e-5)
+    pooled = models.max_pool2(y)
+    np.testing.assert_array_equal(pooled, nn.max_pool(y, (2,) * spatial, strides=(2,) * spatial))
+
+
+def test_compile_level_replaces_only_its_own_flag(monkeypatch):
+    monkeypatch.setattr(fastcompile, "_SET_BY_US", [])
+    monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
+    fastcompile.use_default()
+    assert os.environ["XLA_FLAGS"].split() == ["--xla_force_host_platform_device_count=8", fastcompile.DEFAULT_FLAG]
+    fastcompile.enable()
+    assert os.environ["XLA_FLAGS"].split() == ["--xla_force_host_platform_device_count=8", fastcompile.FLAG]
+    monkeypatch.setattr(fastcompile, "_SET_BY_US", [])
+    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=3")
+    fastcompile.enable()
+    assert os.environ["XLA_FLAGS"] == "--xla_backend_optimization_level=3"
+
+
+def test_tests_run_at_the_fast_compile_level():
+    assert fastcompile.FLAG in os.environ["XLA_FLAGS"].split()
 
 
 def test_scale_kernels_scales_only_kernels():
