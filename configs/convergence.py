@@ -102,6 +102,7 @@ def get_config(preset: str | None = None):
             "mlp_widths": (16, 16),
             "grid.datasets": ("digits",),
             "grid.activations": ("relu", "tanh", "leaky_relu", "prelu"),
+            "extra.datasets": ("digits",),
             "extra.activations": ("rrelu",),
             "cnn.datasets": (),
             "h4.datasets": ("digits",),
