@@ -386,8 +386,10 @@ def decide_d6(depth_table: pd.DataFrame, per_seed: dict, chaos: pd.DataFrame, cr
         p = stats.paired(get("relu", False), get(a, False))
         diffs.append(p.diff)
         parts.append(p.diff.lo > crit.margin)
-    relu_ok = stats.mean_ci(get("relu", False)).mean >= crit.trainable_acc
-    bn_ok = all(stats.mean_ci(get(a, True)).mean >= crit.trainable_acc for a in saturating)
+    checked = {"relu": stats.mean_ci(get("relu", False)), **{f"{a}+BN": stats.mean_ci(get(a, True)) for a in saturating}}
+    relu_ok = checked["relu"].mean >= crit.trainable_acc
+    bn_ok = all(checked[f"{a}+BN"].mean >= crit.trainable_acc for a in saturating)
+    close = [f"{k} {e.mean:.3f} [{e.lo:.3f}, {e.hi:.3f}]" for k, e in checked.items() if e.lo < crit.trainable_acc <= e.hi]
     holds = all(parts) and relu_ok and bn_ok
     verdict = verdicts.decide(holds, qualified=any(parts) or relu_ok or bn_ok)
     at = depth_table[depth_table.depth == depth]
@@ -402,6 +404,9 @@ def decide_d6(depth_table: pd.DataFrame, per_seed: dict, chaos: pd.DataFrame, cr
                  f"{chaos.agree.mean():.0%} of grid cells.")
     statement = (f"Training accuracy after the budget at depth {depth} (best lr): {desc}. ReLU - saturating "
                  f"(paired): " + ", ".join(f"{a} {d}" for a, d in zip(saturating, diffs)) + "." + extra)
+    if close:  # the criterion compares means; say where the seeds cannot tell which side of it a mean is on
+        statement += (f" Not resolved by these seeds (95% CI contains {crit.trainable_acc}): {'; '.join(close)}; that part "
+                       "of the verdict can flip between runs that differ only in float rounding.")
     value = diffs[0].mean if diffs else None
     return verdicts.Verdict("D6", verdict, statement,
                             f"depth {depth}: ReLU - sigmoid/tanh accuracy 95% CI lower > {crit.margin} (no BN), ReLU >= "

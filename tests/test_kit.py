@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from experiments.kit import config as kit_config
-from experiments.kit import data, fastcompile, inits, ledger, models, results, stats, theory, train, verdicts
+from experiments.kit import data, fastcompile, inits, ledger, models, perf, results, stats, theory, train, verdicts
 
 SHARED_CLAIMS = Path(__file__).resolve().parents[2] / "shared" / "CLAIMS.md"
 
@@ -126,17 +126,12 @@ def test_conv3_and_max_pool2_match_flax(shape):
     np.testing.assert_array_equal(pooled, nn.max_pool(y, (2,) * spatial, strides=(2,) * spatial))
 
 
-def test_compile_level_replaces_only_its_own_flag(monkeypatch):
-    monkeypatch.setattr(fastcompile, "_SET_BY_US", [])
+def test_suite_compile_level_yields_to_xla_flags(monkeypatch):
     monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=8")
-    fastcompile.use_default()
-    assert os.environ["XLA_FLAGS"].split() == ["--xla_force_host_platform_device_count=8", fastcompile.DEFAULT_FLAG]
-    fastcompile.enable()
-    assert os.environ["XLA_FLAGS"].split() == ["--xla_force_host_platform_device_count=8", fastcompile.FLAG]
-    monkeypatch.setattr(fastcompile, "_SET_BY_US", [])
+    assert perf.compiler_options(perf.SUITE_LEVEL) == {"xla_backend_optimization_level": perf.SUITE_LEVEL}
+    assert perf.compiler_options(None) == {}
     monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=3")
-    fastcompile.enable()
-    assert os.environ["XLA_FLAGS"] == "--xla_backend_optimization_level=3"
+    assert perf.compiler_options(perf.SUITE_LEVEL) == {}
 
 
 def test_tests_run_at_the_fast_compile_level():

@@ -6,12 +6,17 @@ device. Tolerance: every logged loss/accuracy within 1e-5 relative + 1e-6 absolu
 per-run arithmetic is the same, only where it runs differs). The 8-device run must really be
 sharded: run-axis arguments split 1 run per device, data arrays whole on every device, and the
 outputs split over the 8 devices.
+
+The multi-host path is tested the same way on one machine: two processes with 4 CPU devices each,
+joined by ``jax.distributed.initialize`` over localhost, form one 8-device mesh; each process must
+get the numbers of the 1-device run (its results are gathered from both processes).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -45,7 +50,7 @@ ds = data.load("gaussian", n_train=256, n_test=64)
 spec = train.TrainSpec(optimizer="momentum", steps=12, batch_size=16, log_every=4, n_eval=64)
 model = models.build("mlp", ds.n_classes, widths=(8, 8), activation="tanh")
 pop = train.train_population(model, ds, spec, seeds=(0, 1, 2), learning_rates=(0.05, 0.2))
-print(json.dumps({"devices": jax.device_count(), "metrics": {k: v.tolist() for k, v in pop.metrics.items()},
+print(json.dumps({"devices": jax.device_count(), "processes": jax.process_count(), "metrics": {k: v.tolist() for k, v in pop.metrics.items()},
                   "diverged": pop.diverged.tolist(), "seed": pop.runs["seed"].tolist(), **seen}))
 """
 
@@ -59,6 +64,43 @@ def _run(devices: int) -> dict:
     proc = subprocess.run([sys.executable, "-c", SCRIPT], check=False, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# Prepended to SCRIPT in each process of the multi-process run: join the cluster before any JAX work.
+CLUSTER = r"""
+import sys
+import jax
+jax.distributed.initialize(coordinator_address=sys.argv[1], num_processes=int(sys.argv[2]), process_id=int(sys.argv[3]))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _run_cluster(processes: int, devices_each: int) -> list[dict]:
+    """SCRIPT in ``processes`` processes of ``devices_each`` CPU devices, one cluster over localhost."""
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env.update(PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu", XLA_FLAGS=f"--xla_force_host_platform_device_count={devices_each}")
+    address = f"127.0.0.1:{_free_port()}"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", CLUSTER + SCRIPT, address, str(processes), str(i)], cwd=ROOT, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for i in range(processes)
+    ]
+    outs = []
+    for proc in procs:
+        try:
+            stdout, stderr = proc.communicate(timeout=600)
+        finally:
+            for other in procs:
+                if other.poll() is None and proc.returncode != 0:
+                    other.kill()
+        assert proc.returncode == 0, stderr[-3000:]
+        outs.append(json.loads(stdout.strip().splitlines()[-1]))
+    return outs
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +131,16 @@ def test_eight_devices_really_shard(both):
         assert a["devices"] == 8 and a["replicated"] and a["shard_rows"] == [a["shape"][0]]
     for a in eight["outputs"]:  # every output keeps the run axis split over the devices
         assert a["shape"][0] == 8 and a["devices"] == 8 and not a["replicated"] and a["shard_rows"] == [1], a
+
+
+def test_two_processes_give_the_numbers_of_one(both):
+    one, _ = both
+    cluster = _run_cluster(processes=2, devices_each=4)
+    for out in cluster:
+        assert out["processes"] == 2 and out["devices"] == 8
+        assert out["seed"] == one["seed"] and out["diverged"] == one["diverged"]
+        for name in ("train_loss", "train_acc", "test_loss", "test_acc"):
+            np.testing.assert_allclose(np.array(out["metrics"][name]), np.array(one["metrics"][name]), rtol=1e-5, atol=1e-6,
+                                       err_msg=name)
+        for a in out["args"][:3]:  # each process holds 4 of the 8 run slots, one per local device
+            assert a["shape"] == [8] and a["devices"] == 8 and a["shard_rows"] == [1]
