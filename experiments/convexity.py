@@ -89,7 +89,7 @@ def _line_profiles(config, fn, loss: str, n_classes: int, x: np.ndarray, y: np.n
     scales = jnp.asarray(config.weight_scales, jnp.float32)
     n_lines = config.seeds * len(config.weight_scales) * config.lines_per_seed
     flops = 2.0 * n_lines * config.points_per_line * x.shape[0] * n_par * 2
-    return perf.execute(jax.jit(population), seeds, scales, jnp.asarray(x), jnp.asarray(y), flops=flops)
+    return perf.execute(perf.jit(population), seeds, scales, jnp.asarray(x), jnp.asarray(y), flops=flops)
 
 
 def run(config: ml_collections.ConfigDict) -> results.Result:
@@ -240,7 +240,7 @@ def _example_figure(example, n_classes: int, x, y):
     value = one_layer_loss(acts.get(name).fn, loss, n_classes)
     ts = np.linspace(0, 1, 201, dtype=np.float32)
     thetas = (1 - ts[:, None]) * a[None] + ts[:, None] * b[None]
-    prof = np.asarray(jax.jit(jax.vmap(lambda th: value(th, x, y)))(jnp.asarray(thetas)))
+    prof = np.asarray(perf.jit(jax.vmap(lambda th: value(th, x, y)))(jnp.asarray(thetas)))
     chord = (1 - ts) * prof[0] + ts * prof[-1]
     fig, ax = plt.subplots(figsize=(5.5, 3.5))
     ax.plot(ts, prof, label=f"L along the line ({name}, {loss})")

@@ -59,12 +59,12 @@ def time_round_robin(tasks: dict, reps: int, calls, seed: int) -> dict[str, np.n
     Every task is compiled and run once untimed first; then each round times ``calls`` blocking
     calls of every task (an int, or a function of the task's name), in a fresh random order, and
     keeps the fastest: other processes only ever add time, so the minimum of a few calls is the
-    least disturbed reading of a round. Timed code is compiled at XLA's default optimisation level
-    (``level=None``), what a user of JAX gets, not the suite's faster-compiling level.
+    least disturbed reading of a round. Timed functions are jitted with plain ``jax.jit``: XLA's
+    default optimisation level, what a user of JAX gets (not the suite's ``perf.jit`` level).
     """
     n_calls = calls if callable(calls) else (lambda _name: calls)
     for fn, args in tasks.values():
-        perf.execute(fn, *args, level=None)
+        perf.execute(fn, *args)
     names = list(tasks)
     out = {name: np.zeros(reps) for name in names}
     rng = np.random.default_rng(seed)
@@ -74,7 +74,7 @@ def time_round_robin(tasks: dict, reps: int, calls, seed: int) -> dict[str, np.n
             best = np.inf
             for _ in range(n_calls(names[i])):
                 start = time.perf_counter()
-                perf.execute(fn, *args, level=None)
+                perf.execute(fn, *args)
                 best = min(best, time.perf_counter() - start)
             out[names[i]][rep] = best
     return out

@@ -223,7 +223,7 @@ def born_dead_table(config) -> pd.DataFrame:
             return jnp.all(probes.dead_units(model, variables, x)["constant"], axis=-1)  # (hidden,)
 
         keys = jax.random.split(jax.random.PRNGKey(1000 + width), g3.n_init)
-        fn = jax.jit(lambda k, f=layer_constant: jax.lax.map(jax.vmap(f), k.reshape(-1, 100, *k.shape[1:])))
+        fn = perf.jit(lambda k, f=layer_constant: jax.lax.map(jax.vmap(f), k.reshape(-1, 100, *k.shape[1:])))
         flops = 2.0 * g3.n_init * g3.n_points * hidden * width * width
         const = np.asarray(perf.execute(fn, keys[: (g3.n_init // 100) * 100], flops=flops)).reshape(-1, hidden)
         dead = born_dead_by_depth(const)
@@ -262,7 +262,7 @@ def abs_fit(config) -> dict:
 
     keys = jax.random.split(jax.random.PRNGKey(7), g3.fit_nets)
     per_step = 6.0 * g3.fit_batch * (g3.fit_depth - 1) * g3.fit_width**2 * g3.fit_nets
-    collapsed, born, mse = perf.execute(jax.jit(jax.vmap(one)), keys, flops=per_step * g3.fit_steps)
+    collapsed, born, mse = perf.execute(perf.jit(jax.vmap(one)), keys, flops=per_step * g3.fit_steps)
     collapsed, born, mse = np.asarray(collapsed), np.asarray(born), np.asarray(mse)
     return {"collapsed": collapsed, "born": born, "mse": mse}
 

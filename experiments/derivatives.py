@@ -34,7 +34,7 @@ def grid(config: ml_collections.ConfigDict) -> jax.Array:
 
 def autodiff(fn, argnum: int = 0):
     """Elementwise derivative of scalar ``fn`` by ``jax.grad`` (vmapped)."""
-    return jax.jit(jax.vmap(jax.grad(fn, argnums=argnum)))
+    return perf.jit(jax.vmap(jax.grad(fn, argnums=argnum)))
 
 
 def compare(printed: np.ndarray, reference: np.ndarray, x: np.ndarray, rtol: float, atol: float) -> dict:
@@ -312,7 +312,7 @@ def perceptron(config, activation: str, ds) -> dict:
         return jnp.concatenate([hist, loss(final)[None]]), gmax
 
     flops = 6.0 * x.shape[0] * d * ds.n_classes * config.perceptron_steps * config.seeds
-    hist, gmax = perf.execute(jax.jit(jax.vmap(one)), jnp.arange(config.seeds), flops=flops)
+    hist, gmax = perf.execute(perf.jit(jax.vmap(one)), jnp.arange(config.seeds), flops=flops)
     return {"history": np.asarray(hist), "grad_max": np.asarray(gmax)}
 
 
@@ -351,7 +351,7 @@ def mlp_population(config, activation: str, ds) -> dict:
         ]
         return jnp.max(jnp.stack(hidden)), jnp.max(jnp.stack(readout)), jnp.max(jnp.stack(change))
 
-    gh, gr, dw = jax.jit(jax.vmap(grads_and_change))(jnp.arange(config.seeds), pop.final["params"])
+    gh, gr, dw = perf.jit(jax.vmap(grads_and_change))(jnp.arange(config.seeds), pop.final["params"])
     loss = pop.metrics["train_loss"]
     return {
         "steps": pop.steps,

@@ -47,7 +47,7 @@ def _profile_fn(model, cfg: ml_collections.ConfigDict, n_classes: int):
                 prof["jac_sv"] = sv.mean(axis=(1, 2))
             return prof, raw["act"], raw["grad_preact"]
 
-        _PROFILE_FNS[key] = jax.jit(jax.vmap(one, in_axes=(0, None, None)))
+        _PROFILE_FNS[key] = perf.jit(jax.vmap(one, in_axes=(0, None, None)))
     return _PROFILE_FNS[key]
 
 
@@ -177,7 +177,7 @@ _EVAL_FNS: dict = {}
 def _test_error(model, variables, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
     """Test error (%) of each run in ``variables`` (run axis first); one compile per architecture."""
     if model not in _EVAL_FNS:
-        _EVAL_FNS[model] = jax.jit(jax.vmap(lambda v, x: jnp.argmax(model.apply(v, x), -1), in_axes=(0, None)))
+        _EVAL_FNS[model] = perf.jit(jax.vmap(lambda v, x: jnp.argmax(model.apply(v, x), -1), in_axes=(0, None)))
     pred = np.asarray(perf.execute(_EVAL_FNS[model], variables, jnp.asarray(x_test)))
     return 100.0 * np.mean(pred != y_test[None], axis=1)
 

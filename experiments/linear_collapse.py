@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 import acts
-from experiments.kit import cli, data, models, results, stats, train, verdicts
+from experiments.kit import cli, data, models, perf, results, stats, train, verdicts
 
 ONE_LAYER = "one_linear_layer"
 DEEP_LINEAR = "deep_linear"
@@ -60,7 +60,7 @@ def collapse_error(model, params_batch: dict, x: np.ndarray, c: float) -> np.nda
         a, b = composed_map(params, n_hidden, c)
         return jnp.max(jnp.abs(out - (xf @ a + b))) / jnp.max(jnp.abs(out))
 
-    return np.asarray(jax.jit(jax.vmap(one))(params_batch))
+    return np.asarray(perf.jit(jax.vmap(one))(params_batch))
 
 
 def best_losses(pop: train.Population) -> tuple[np.ndarray, int]:

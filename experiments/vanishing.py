@@ -60,7 +60,7 @@ def _profile_fn(activation: str):
             "saturated": jnp.mean(jnp.abs(hs) > 2.0, axis=(1, 2)),
         }
 
-    return jax.jit(jax.vmap(one, in_axes=(0, None, None)))
+    return perf.jit(jax.vmap(one, in_axes=(0, None, None)))
 
 
 def _fit_log_gain(grad_h: np.ndarray, skip: int) -> np.ndarray:
@@ -107,7 +107,7 @@ def measure_profile(cfg: ml_collections.ConfigDict) -> tuple[pd.DataFrame, pd.Da
         dims = (ds.n_features, width, depth, ds.n_classes)
         flops = 4 * cfg.batch_size * net.macs(*dims) * n_seeds + 4 * depth * cfg.batch_size**2 * width * n_seeds
         for init in cfg.inits:
-            draw = jax.jit(jax.vmap(lambda k, init=init, dims=dims: net.init_params(k, init, *dims)))
+            draw = perf.jit(jax.vmap(lambda k, init=init, dims=dims: net.init_params(k, init, *dims)))
             params = draw(keys)
             sigma_w2 = float(jnp.mean(params["w_hid"] ** 2) * width) if depth > 1 else float("nan")
             for activation in cfg.activations:

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from experiments.kit import inits, train
+from experiments.kit import inits, perf, train
 
 
 def init_params(key: jax.Array, init: str, d_in: int, width: int, depth: int, n_out: int, bias_std: float = 0.0) -> dict:
@@ -132,4 +132,4 @@ def make_trainer(phi: Callable, batch_norm: bool, init: str, dims: tuple[int, in
     def sweep(seeds, lrs, scales, depths, x, y, x_ev, y_ev):
         return jax.lax.map(lambda d: runs(seeds, lrs, scales, d, x, y, x_ev, y_ev), depths)
 
-    return jax.jit(sweep)
+    return perf.jit(sweep)

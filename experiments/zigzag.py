@@ -177,7 +177,7 @@ def _layer_io_fn(model, n_classes: int):
         out = models.layer_stats(model, variables, x, loss_fn, y)
         return out["act"], out["grad_preact"]
 
-    return jax.jit(jax.vmap(one, in_axes=(0, None, None)))
+    return perf.jit(jax.vmap(one, in_axes=(0, None, None)))
 
 
 @functools.cache
@@ -187,7 +187,7 @@ def _init_fn(model):
     def one(seed, x):
         return models.init_variables(model, jax.random.split(jax.random.PRNGKey(seed), 3)[0], x)
 
-    return jax.jit(jax.vmap(one, in_axes=(0, None)))
+    return perf.jit(jax.vmap(one, in_axes=(0, None)))
 
 
 @functools.cache
@@ -240,7 +240,7 @@ def _path_fn(model, n_classes: int, batch_size: int, steps: int):
             "path_over_disp": jnp.stack([jnp.median(l / jnp.maximum(d, 1e-30)) for l, d in zip(acc["length"], disp)]),
         }
 
-    return jax.jit(jax.vmap(one, in_axes=(0, 0, None, None)))
+    return perf.jit(jax.vmap(one, in_axes=(0, 0, None, None)))
 
 
 @functools.cache
@@ -250,7 +250,7 @@ def _two_input_fn(steps: int, batch_size: int):
     def one(seed, lr, x, w_star):
         return two_input_path(x, w_star, lr, steps, batch_size, jax.random.PRNGKey(seed))
 
-    return jax.jit(jax.vmap(one, in_axes=(0, None, None, None)))
+    return perf.jit(jax.vmap(one, in_axes=(0, None, None, None)))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -95,37 +95,43 @@ def compiler_options(level: int | None) -> dict:
     return {"xla_backend_optimization_level": level}
 
 
-def compiled(fn, *args, level: int | None = SUITE_LEVEL):
-    """``(executable, flops)`` of jitted ``fn`` for arguments like ``args``; compiled once, then cached.
+def jit(fun, **kwargs):
+    """``jax.jit`` at the suite's optimisation level (:data:`SUITE_LEVEL`); every experiment jits with this.
 
-    ``level``: the XLA backend optimisation level (:data:`SUITE_LEVEL`; None for XLA's default,
-    what timing measurements of activations use, claim H2)."""
+    Plain ``jax.jit`` keeps XLA's default level: experiments.cost times activations with it (claim
+    H2), so that its timings are those a JAX user gets.
+    """
+    return jax.jit(fun, compiler_options=compiler_options(SUITE_LEVEL) or None, **kwargs)
+
+
+def compiled(fn, *args):
+    """``(executable, flops)`` of jitted ``fn`` for arguments like ``args``; compiled once, then cached."""
     try:
         table = _EXECUTABLES.setdefault(fn, {})
     except TypeError:  # not weak-referenceable: no caching
         table = {}
-    key = (_signature(args), level)
+    key = _signature(args)
     try:
         hit = table.get(key)
     except TypeError:  # an unhashable sharding; compile without caching
         key, hit = None, None
     if hit is None:
-        executable = fn.lower(*args).compile(compiler_options=compiler_options(level))
+        executable = fn.lower(*args).compile()
         hit = (executable, flops_of(executable))
         if key is not None:
             table[key] = hit
     return hit
 
 
-def execute(fn, *args, flops: float | None = None, level: int | None = SUITE_LEVEL):
+def execute(fn, *args, flops: float | None = None):
     """Run jitted ``fn(*args)``, wait for the result, and credit its FLOPs and run time.
 
     ``flops`` overrides the cost analysis (needed where scans repeat a body many times).
     Compile time is excluded from the run time: the function is compiled first. The executable
     is cached per (fn, shapes/dtypes/shardings of args), so a second call with new values of the
-    same shapes compiles nothing (tests/test_recompile.py). ``level``: see :func:`compiled`.
+    same shapes compiles nothing (tests/test_recompile.py).
     """
-    executable, analysed = compiled(fn, *args, level=level)
+    executable, analysed = compiled(fn, *args)
     if flops is None:
         flops = analysed
     start = time.perf_counter()

@@ -25,6 +25,8 @@ import numpy as np
 
 import acts
 
+from . import perf
+
 
 @lru_cache(maxsize=4)
 def _nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -40,8 +42,8 @@ def gaussian_expectation(fn, n: int = 100) -> float:
 
 def _phi_and_dphi(name: str, **params):
     act = acts.get(name, **params)
-    fn = jax.jit(jax.vmap(act.fn))
-    dfn = jax.jit(jax.vmap(jax.grad(lambda x: act.fn(x))))
+    fn = perf.jit(jax.vmap(act.fn))
+    dfn = perf.jit(jax.vmap(jax.grad(lambda x: act.fn(x))))
     phi = lambda x: np.asarray(fn(jnp.asarray(x, jnp.float32).ravel()), float).reshape(np.shape(x))
     dphi = lambda x: np.asarray(dfn(jnp.asarray(x, jnp.float32).ravel()), float).reshape(np.shape(x))
     return phi, dphi

@@ -240,7 +240,7 @@ def _population_fn(model: nn.Module, spec: TrainSpec, probe: ProbeFn | None, n_c
         history = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), first, logged)
         return history, carry[0]
 
-    fn = jax.jit(jax.vmap(run_one, in_axes=(0, 0, 0) + (None,) * 6))
+    fn = perf.jit(jax.vmap(run_one, in_axes=(0, 0, 0) + (None,) * 6))
     if key is not None:
         _POPULATION_FNS[key] = fn
     return fn
@@ -261,7 +261,7 @@ def _step_flops(model: nn.Module, spec: TrainSpec, n_classes: int, input_shape: 
     opt_state = jax.eval_shape(tx.init, variables["params"])
     step = _make_step(model, spec, loss_fn, tx)
     carry = (variables, opt_state, jax.ShapeDtypeStruct((), jnp.bool_))
-    lowered = jax.jit(lambda c, xx, yy, k1, k2: step(c, 0, xx, yy, k1, k2)).lower(carry, x, y, key, key)
+    lowered = perf.jit(lambda c, xx, yy, k1, k2: step(c, 0, xx, yy, k1, k2)).lower(carry, x, y, key, key)
     return perf.flops_of(lowered)
 
 
