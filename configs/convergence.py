@@ -1,8 +1,8 @@
 """Config of experiments.convergence (claims H1, H3, H4, F5, C4, C5).
 
 Run:      python -m experiments.convergence --config configs/convergence.py:smoke
-Runtime:  default 124 s on 2 idle CPU cores (committed run: compile 80 s in 47 compiles, execute 39 s,
-          35.2 GFLOP/s against a measured 452 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+Runtime:  default 107 s on 2 idle CPU cores (committed run: compile 67 s in 47 compiles, execute 35 s,
+          39.4 GFLOP/s against a measured 457 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Paper:    larger (more steps, wider nets, mnist1d, Fashion-MNIST 5k and 1k, every activation on every data
           set, a CNN on every data set); not run here.
 Expected: sigmoid needs ~2x ReLU's steps to the threshold; tanh is FASTER than ReLU here (0.56-0.75x);
