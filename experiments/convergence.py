@@ -241,7 +241,8 @@ def claim_h1(runner: Runner, config) -> tuple[verdicts.Verdict, pd.DataFrame, pl
 def mlp_pairs(config) -> list[tuple[str, str]]:
     """Every (data set, activation) the MLP is trained on: the main grid, then the extra activations."""
     pairs = [(d, a) for d in config.grid.datasets for a in config.grid.activations]
-    return pairs + [(d, a) for d in config.extra.datasets for a in config.extra.activations]
+    pairs += [(d, a) for d in config.extra.datasets for a in config.extra.activations]
+    return list(dict.fromkeys(pairs))  # an activation in both lists is one comparison, not two
 
 
 def claim_f5(runner: Runner, config) -> tuple[verdicts.Verdict, pd.DataFrame, plt.Figure, dict]:
@@ -497,8 +498,9 @@ def claim_c5(runner: Runner, config, sweep: pd.DataFrame) -> tuple[verdicts.Verd
         f"supported if on more than {m:.0%} of data sets the bounded {sorted(bounded)} have a larger median largest "
         "stable learning rate AND the unbounded a lower median best final training loss; qualified if one of the two",
         frac_stable, None, config.seeds, "c5_stability.csv")
-    fig, axes = plt.subplots(1, len(config.grid.datasets), figsize=(4 * len(config.grid.datasets), 3.5), squeeze=False)
-    for ax, key in zip(axes[0], config.grid.datasets):
+    shown = sorted(base.dataset.unique())  # every data set the verdict read
+    fig, axes = plt.subplots(1, max(len(shown), 1), figsize=(4 * max(len(shown), 1), 3.5), squeeze=False)
+    for ax, key in zip(axes[0], shown):
         g = base[base.dataset == key]
         for label, h in g.groupby("activation"):
             ax.plot(h.lr, h.final_train_loss, ("--" if label in bounded else "-") + "o", ms=3, label=label)
@@ -523,7 +525,7 @@ def run(config: ml_collections.ConfigDict) -> results.Result:
     v_h3, t_h3, t_slopes, s_h3 = claim_h3(runner, config)
     v_h4, t_h4, f_h4, s_h4 = claim_h4(runner, config)
     v_c4, t_c4, s_c4 = claim_c4(runner, config)
-    for key, label in mlp_pairs(config):  # C5 reads the sweep of every MLP population (softsign only there)
+    for key, label in mlp_pairs(config):  # C5 reads the sweep of every MLP population (H1 has trained them all)
         runner.cell("mlp", key, label)
     sweep = sweep_table(runner)
     v_c5, t_c5, f_c5, s_c5 = claim_c5(runner, config, sweep)

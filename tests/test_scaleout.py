@@ -19,6 +19,8 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +72,8 @@ def _run(devices: int) -> dict:
 CLUSTER = r"""
 import sys
 import jax
-jax.distributed.initialize(coordinator_address=sys.argv[1], num_processes=int(sys.argv[2]), process_id=int(sys.argv[3]))
+jax.distributed.initialize(coordinator_address=sys.argv[1], num_processes=int(sys.argv[2]), process_id=int(sys.argv[3]),
+                           initialization_timeout=120)
 """
 
 
@@ -80,27 +83,37 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _run_cluster(processes: int, devices_each: int) -> list[dict]:
-    """SCRIPT in ``processes`` processes of ``devices_each`` CPU devices, one cluster over localhost."""
+def _run_cluster(processes: int, devices_each: int, timeout: float = 600.0) -> list[dict]:
+    """SCRIPT in ``processes`` processes of ``devices_each`` CPU devices, one cluster over localhost.
+
+    Output goes to files (no pipe can fill and block a process inside a collective); all processes
+    are polled under one deadline, and the first to fail is reported while the others are killed.
+    """
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
     env.update(PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu", XLA_FLAGS=f"--xla_force_host_platform_device_count={devices_each}")
     address = f"127.0.0.1:{_free_port()}"
-    procs = [
-        subprocess.Popen([sys.executable, "-c", CLUSTER + SCRIPT, address, str(processes), str(i)], cwd=ROOT, env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for i in range(processes)
-    ]
-    outs = []
-    for proc in procs:
+    with tempfile.TemporaryDirectory() as tmp:
+        logs = [(Path(tmp) / f"out{i}", Path(tmp) / f"err{i}") for i in range(processes)]
+        procs = []
+        for i, (out, err) in enumerate(logs):
+            with out.open("w") as fo, err.open("w") as fe:
+                procs.append(subprocess.Popen([sys.executable, "-c", CLUSTER + SCRIPT, address, str(processes), str(i)],
+                                              cwd=ROOT, env=env, stdout=fo, stderr=fe, text=True))
+        deadline = time.monotonic() + timeout
         try:
-            stdout, stderr = proc.communicate(timeout=600)
+            while None in (codes := [p.poll() for p in procs]):
+                failed = [i for i, code in enumerate(codes) if code not in (None, 0)]
+                assert not failed, f"process {failed[0]} failed:\n" + logs[failed[0]][1].read_text()[-3000:]
+                assert time.monotonic() < deadline, f"cluster run exceeded {timeout:.0f} s"
+                time.sleep(0.2)
+            for p, (_, err) in zip(procs, logs, strict=True):
+                assert p.returncode == 0, err.read_text()[-3000:]
+            return [json.loads(out.read_text().strip().splitlines()[-1]) for out, _ in logs]
         finally:
-            for other in procs:
-                if other.poll() is None and proc.returncode != 0:
-                    other.kill()
-        assert proc.returncode == 0, stderr[-3000:]
-        outs.append(json.loads(stdout.strip().splitlines()[-1]))
-    return outs
+            for p in procs:
+                if p.poll() is None:
+                    p.kill()
+                p.wait()
 
 
 @pytest.fixture(scope="module")
