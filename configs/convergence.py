@@ -2,7 +2,7 @@
 
 Run:      python -m experiments.convergence --config configs/convergence.py:smoke
 Runtime:  default 107 s on 2 idle CPU cores (committed run: compile 67 s in 47 compiles, execute 35 s,
-          39.4 GFLOP/s against a measured 430 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+          39.4 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Paper:    larger (more steps, wider nets, mnist1d, Fashion-MNIST 5k and 1k, every activation on every data
           set, a CNN on every data set); not run here.
 Expected: sigmoid needs ~2x ReLU's steps to the threshold; tanh is FASTER than ReLU here (0.56-0.75x);

@@ -2,7 +2,7 @@
 
 Run:      python -m experiments.convexity --config configs/convexity.py:smoke
 Runtime:  default 26 s on 2 idle CPU cores (committed run: compile 14 s in 90 compiles, execute 11 s,
-          7.0 GFLOP/s against a measured 430 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+          7.0 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Expected: identity (with either loss) shows no violations; squared error with a monotonic but
           saturating output (sigmoid, tanh, relu, step, ...) violates midpoint convexity along a
           sizeable fraction of random lines, so "monotonic => convex" is refuted as stated.

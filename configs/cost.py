@@ -2,7 +2,7 @@
 
 Run:      python -m experiments.cost --config configs/cost.py:smoke
 Runtime:  default 25 s on 2 idle CPU cores (committed run: compile 18 s in 170 compiles, execute 5 s,
-          113.8 GFLOP/s against a measured 430 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+          113.8 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Expected: alone, the exponential activations (sigmoid, tanh, ELU, Mish, ...) cost several times
           ReLU's time per element (one transcendental vs none, XLA cost analysis); in a whole
           training step of a matmul-bound MLP the difference shrinks to a few percent, more in a

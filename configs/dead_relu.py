@@ -2,7 +2,7 @@
 
 Run:      python -m experiments.dead_relu --config configs/dead_relu.py:smoke
 Runtime:  default 123 s on 2 idle CPU cores (committed run: compile 50 s in 35 compiles, execute 70 s,
-          60.2 GFLOP/s against a measured 430 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+          60.2 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Paper:    the full activation x optimiser x init x data set grid with 10 seeds, for a bigger machine; not run here.
 Expected: ReLU units die in numbers only at high learning rates (close to divergence); born-dead
           units are absent in wide MLPs at init but common in deep narrow nets (Lu et al. 2019);

@@ -2,7 +2,7 @@
 
 Run:      python -m experiments.derivatives --config configs/derivatives.py:smoke
 Runtime:  default 17 s on 2 idle CPU cores (committed run: compile 15 s in 254 compiles, execute 0 s,
-          41.8 GFLOP/s against a measured 430 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+          41.8 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Expected: B1-B5, B8, B10-B12 supported (B10: correct, but overflows to NaN in float32 for
           x > ~22); B7 refuted (document 003's "ELU'" is the ELU function); B9 refuted (the printed
           Swish derivative carries an extra factor beta*x; the printed f ignores beta); B6

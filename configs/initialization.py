@@ -2,7 +2,7 @@
 
 Run:      python -m experiments.initialization --config configs/initialization.py:smoke
 Runtime:  default 97 s on 2 idle CPU cores (committed run: compile 43 s in 96 compiles, execute 32 s,
-          41.1 GFLOP/s against a measured 430 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+          41.1 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Expected: naive inits (N(0,1), N(0,0.01^2)) make per-layer activation and/or gradient variance
           change exponentially with depth; Xavier keeps tanh close to steady but lets ReLU's signal
           halve per layer (ratio ~0.5) while He keeps it at ~1; Glorot & Bengio's Jacobian singular

@@ -2,7 +2,7 @@
 
 Run:      python -m experiments.linear_collapse --config configs/linear_collapse.py:smoke
 Runtime:  default 34 s on 2 idle CPU cores (committed run: compile 24 s in 63 compiles, execute 8 s,
-          47.8 GFLOP/s against a measured 430 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+          47.8 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Expected: the trained deep linear nets (identity, and c*x) equal their composed affine map to
           float32 precision; their best training loss equals a single linear layer's on xor,
           two_moons and mnist1d, while relu and tanh nets of the same size reach a lower loss.

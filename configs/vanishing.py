@@ -2,7 +2,7 @@
 
 Run:      python -m experiments.vanishing --config configs/vanishing.py:smoke
 Runtime:  default 96 s on 2 idle CPU cores (committed run: compile 43 s in 122 compiles, execute 45 s,
-          27.7 GFLOP/s against a measured 430 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+          27.7 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Expected: the sigmoid's derivative product always respects 0.25^n, but the actual gradient ratio
           does not for N(0,1) weights (it grows); tanh vanishes for inits with sigma_w^2 < 1;
           ReLU keeps its gradient with He init but not with Xavier; deep sigmoid nets do not train

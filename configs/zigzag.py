@@ -3,7 +3,7 @@ E3 sigmoid vs tanh, E4 mean activations).
 
 Run:      python -m experiments.zigzag --config configs/zigzag.py:smoke
 Runtime:  default 91 s on 2 idle CPU cores (committed run: compile 30 s in 52 compiles, execute 32 s,
-          58.6 GFLOP/s against a measured 430 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+          58.6 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
 Expected: E1: with all-positive inputs every per-example weight gradient of a neuron is
           single-signed (exactly), far less so in minibatches; the two-input neuron's updates lie
           in quadrants I/III and zig-zag to w* = (+a, -b). E2: centring speeds up SGD once the
