@@ -68,6 +68,8 @@ def forward(params: dict, x: jax.Array, phi: Callable, batch_norm: bool, eps: ja
 
     a0, h0 = layer(x, params["w_in"], params["b"][0], params["gamma"][0], params["beta"][0], eps[0])
 
+    switch_off = n_layers is not None
+
     def body(a, xs):
         index, *layer_params = xs
         if switch_off:  # a real branch when n_layers is not vmapped: switched-off layers cost nothing
@@ -77,7 +79,6 @@ def forward(params: dict, x: jax.Array, phi: Callable, batch_norm: bool, eps: ja
             new, h = layer(a, *layer_params)
         return new, (h, new)
 
-    switch_off = n_layers is not None
     xs = (jnp.arange(1, depth), params["w_hid"], params["b"][1:], params["gamma"][1:], params["beta"][1:], eps[1:])
     a_last, (hs, acts) = jax.lax.scan(body, a0, xs)
     logits = a_last @ params["w_out"] + params["b_out"]
