@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from experiments import linear_collapse as lc
+from experiments.linear_collapse import measure as lc
 from experiments.kit import models, train
 
 

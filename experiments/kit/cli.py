@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import ml_collections
@@ -18,6 +17,7 @@ import ml_collections
 from . import config as kit_config
 from . import manifest, perf, results
 from .data import DataMissing
+from .experiment import Experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_ERRORS = (kit_config.ConfigError, DataMissing, ValueError, KeyError, AttributeError, TypeError, FileNotFoundError)
@@ -38,12 +38,14 @@ def fail(message: str, status: int = 2) -> None:
     sys.exit(status)
 
 
-def execute(name: str, run: Callable[[ml_collections.ConfigDict], results.Result], config: ml_collections.ConfigDict, workdir: str | Path) -> results.Result:
+def execute(experiment: Experiment, config: ml_collections.ConfigDict, workdir: str | Path) -> results.Result:
     """Validate ``config``, run it, and write the results with their manifest (importable)."""
+    name = experiment.name
     kit_config.validate(config)
+    experiment.selected(config)  # an unknown part is an error before any work
     perf.reset()
     start = time.perf_counter()
-    result = run(config)
+    result = experiment.run(config)
     wall = time.perf_counter() - start
     config_json = config.to_dict()
     info = manifest.build(name, str(config.get("preset", "default")), config_json, wall, perf.snapshot())
@@ -51,11 +53,12 @@ def execute(name: str, run: Callable[[ml_collections.ConfigDict], results.Result
     return result
 
 
-def main(name: str, run: Callable[[ml_collections.ConfigDict], results.Result], argv: list[str] | None = None) -> None:
+def main(experiment: Experiment, argv: list[str] | None = None) -> None:
     """Parse flags, run, write ``results/<name>/`` and print the verdicts."""
     from absl import flags
     from ml_collections import config_flags
 
+    name = experiment.name
     argv = list(sys.argv if argv is None else argv)
     values = flags.FlagValues()
     try:
@@ -75,7 +78,7 @@ def main(name: str, run: Callable[[ml_collections.ConfigDict], results.Result], 
     except (flags.Error, *USER_ERRORS) as err:
         fail(_last_error(str(err)))
     try:
-        result = execute(name, run, config, values.workdir)
+        result = execute(experiment, config, values.workdir)
     except (kit_config.ConfigError, DataMissing) as err:
         fail(str(err))
     for v in result.verdicts:

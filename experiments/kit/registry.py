@@ -1,7 +1,7 @@
-"""The experiments of the suite, discovered: every module ``experiments/<name>.py`` that has a
-config ``configs/<name>.py``. Helper modules without a config of their own are not experiments.
+"""The experiments of the suite, discovered: every package ``experiments/<name>/`` that has a
+config ``configs/<name>.py``. The package's ``EXPERIMENT`` is its :class:`kit.Experiment`.
 
-Adding an experiment is one module plus ``configs/<name>.py``; scripts and tests find it here.
+Adding an experiment is one package plus ``configs/<name>.py``; scripts and tests find it here.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def names() -> list[str]:
     """Experiment module names, sorted."""
     import experiments
 
-    modules = (m.name for m in pkgutil.iter_modules(experiments.__path__) if not m.ispkg and not m.name.startswith("_"))
+    modules = (m.name for m in pkgutil.iter_modules(experiments.__path__) if m.ispkg and m.name != "kit" and not m.name.startswith("_"))
     return sorted(name for name in modules if (ROOT / "configs" / f"{name}.py").exists())
 
 
@@ -27,6 +27,11 @@ def module(name: str):
     if name not in names():
         raise ValueError(f"unknown experiment {name!r}; valid: {', '.join(names())}")
     return importlib.import_module(f"experiments.{name}")
+
+
+def experiment(name: str):
+    """The :class:`~experiments.kit.experiment.Experiment` of ``experiments.<name>``."""
+    return module(name).EXPERIMENT
 
 
 def config(name: str, preset: str = "default"):

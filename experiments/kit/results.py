@@ -74,16 +74,29 @@ def markdown_table(df: pd.DataFrame, float_format: str = "{:.4g}") -> str:
     return "\n".join([header, rule, *rows]) + "\n"
 
 
+def _number(value, ci) -> str:
+    if value is None:
+        return ""
+    return f"{value:.4g}" + ("" if not ci or None in ci else f" [{ci[0]:.4g}, {ci[1]:.4g}]")
+
+
 def _verdict_lines(verdicts: list[Verdict]) -> str:
-    lines = ["| claim | verdict | value | 95% CI | n | criterion | published |", "|---|---|---|---|---|---|---|"]
+    lines = ["| claim | verdict | key number [95% CI] | unit | n | condition | criterion |", "|---|---|---|---|---|---|---|"]
     for v in verdicts:
-        ci = "" if not v.ci else f"[{v.ci[0]:.4g}, {v.ci[1]:.4g}]"
-        value = "" if v.value is None else f"{v.value:.4g}"
         lines.append(
-            f"| {v.claim} | **{v.verdict}** | {value} | {ci} | {v.n_seeds} | {v.criterion} | {v.published or ''} |"
+            f"| {v.claim} | **{v.verdict}** | {_number(v.value, v.ci)} | {v.unit} | {v.n_seeds} | {v.condition} | {v.criterion} |"
         )
-    statements = [f"- **{v.claim}** ({v.verdict}): {v.statement} Evidence: `{v.evidence}`." for v in verdicts]
-    return "\n".join(lines) + "\n\n" + "\n".join(statements) + "\n"
+    blocks = []
+    for v in verdicts:
+        parts = "\n".join(
+            f"  - {p['part']}: {p['verdict']}, {_number(p['value'], p['ci'])} {p['unit']} (n={p['n_seeds']}; {p['condition']})"
+            for p in v.parts
+        )
+        blocks.append(
+            f"- **{v.claim}** ({v.verdict}): {v.statement} Evidence: `{v.evidence}`. "
+            f"Published: {v.published or 'none published'}.\n{parts}"
+        )
+    return "\n".join(lines) + "\n\n" + "\n".join(blocks) + "\n"
 
 
 def _page(result: Result, manifest: dict) -> str:
