@@ -27,9 +27,15 @@ def test_verdicts_follow_contract(smoke, name):
     produced = set(result.tables) | set(result.figures)
     for v in result.verdicts:
         record = v.to_json()
-        assert set(record) == {"claim", "verdict", "statement", "criterion", "value", "ci", "n_seeds", "evidence", "published"}
+        assert set(record) == {
+            "claim", "verdict", "statement", "criterion", "value", "ci", "n_seeds", "evidence", "published",
+            "unit", "condition", "parts", "rules", "revised_by",
+        }
         assert record["claim"] in CLAIM_IDS, record["claim"]
-        assert record["verdict"] in ("supported", "qualified", "refuted")
+        assert record["verdict"] in ("supported", "qualified", "refuted", "inconclusive")
+        assert record["rules"] == "revision 2" and record["published"]
+        for p in record["parts"]:
+            assert set(p) == {"part", "verdict", "value", "ci", "n_seeds", "unit", "condition"}
         assert record["statement"] and record["criterion"]
         stem = record["evidence"].rsplit(".", 1)[0]
         assert stem in produced, f"{name}: evidence {record['evidence']} is not one of its tables/figures"

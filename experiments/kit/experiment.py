@@ -43,8 +43,8 @@ class Tables(dict):
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A table as written by :mod:`experiments.kit.results`, with floats exactly as they were."""
-    return pd.read_csv(path, keep_default_na=False, na_values=[""], float_precision="round_trip")
+    """A table as written by :mod:`experiments.kit.results` (pandas 3 parses floats exactly)."""
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
 
 
 @dataclasses.dataclass

@@ -26,9 +26,9 @@ def _equivalence_parts(t, config) -> list:
     """(b) deep linear - one layer inside ±equiv_tol (qualified: worse, but not better, than one layer)."""
     tol, out = config.criteria.a1.equiv_tol, []
     for r in _deep(t, config).itertuples():
-        inside = r.ci_lo >= -tol and r.ci_hi <= tol
-        verdict = "supported" if inside else ("refuted" if r.ci_lo < -tol else "qualified")
-        out.append(part(f"{r.condition} ≡ one layer on {r.dataset}", verdict, r.difference, (r.ci_lo, r.ci_hi), r.n,
+        inside = r.difference_lo >= -tol and r.difference_hi <= tol
+        verdict = "supported" if inside else ("refuted" if r.difference_lo < -tol else "qualified")
+        out.append(part(f"{r.condition} ≡ one layer on {r.dataset}", verdict, r.difference, (r.difference_lo, r.difference_hi), r.n_seeds,
                         "nats", f"{r.dataset}, best lr per condition"))
     return out
 
@@ -37,7 +37,7 @@ def _better_parts(t, config) -> list:
     """(c) a nonlinear net of the same size beats the single layer: improvement > better_margin."""
     out = []
     for r in _nonlinear(t, config).itertuples():
-        gain = stats.Estimate(-r.difference, -r.ci_hi, -r.ci_lo, r.n)
+        gain = stats.Estimate(-r.difference, -r.difference_hi, -r.difference_lo, r.n_seeds)
         out.append(compare(f"{r.condition} beats one layer on {r.dataset}", gain, config, "criteria.a1.better_margin",
                            ">", unit="nats", condition=f"{r.dataset}, best lr per condition"))
     return out
@@ -54,7 +54,7 @@ def a1(t, config) -> Decision:
     equivalent = _equivalence_parts(t, config)
     deep, diffs = _deep(t, config), t.paired_differences
     per_ds = "; ".join(
-        f"{r.dataset}: {r.condition} − one layer = {r.difference:+.4f} [{r.ci_lo:+.4f}, {r.ci_hi:+.4f}]"
+        f"{r.dataset}: {r.condition} − one layer = {r.difference:+.4f} [{r.difference_lo:+.4f}, {r.difference_hi:+.4f}]"
         for r in diffs.itertuples()
     )
     statement = (
@@ -87,13 +87,13 @@ def a1(t, config) -> Decision:
 def c1(t, config) -> Decision:
     """Nonlinearity is needed: same-size nonlinear nets beat one layer where deep linear nets cannot (C1)."""
     nonlin = _nonlinear(t, config)
-    worst = nonlin.loc[nonlin.ci_hi.idxmax()]
+    worst = nonlin.loc[nonlin.difference_hi.idxmax()]
     return Decision(
         parts=[*_better_parts(t, config), *_equivalence_parts(t, config)],
         statement=(
             f"Without a nonlinearity, depth adds nothing (deep linear ≈ one layer); with one, the same "
             f"size net reaches a lower loss on every task: least improvement {worst.condition} on "
-            f"{worst.dataset}: {worst['difference']:+.4f} nats [{worst.ci_lo:+.4f}, {worst.ci_hi:+.4f}]."
+            f"{worst.dataset}: {worst['difference']:+.4f} nats [{worst.difference_lo:+.4f}, {worst.difference_hi:+.4f}]."
         ),
         criterion=f"relu and tanh − one-layer best-loss CI < −{config.criteria.a1.better_margin:g} on every data set, and A1(b) equivalence",
         key=f"{worst.condition} beats one layer on {worst.dataset}",

@@ -104,12 +104,12 @@ def train_all(config: ml_collections.ConfigDict, t) -> dict:
                 {
                     "dataset": ds_name,
                     "condition": cond,
-                    "best_lr": float(config.learning_rates[j]),
+                    "best_learning_rate": float(config.learning_rates[j]),
                     "best_loss": est.mean,
-                    "ci_lo": est.lo,
-                    "ci_hi": est.hi,
-                    "n_finite": est.n,
-                    "diverged_runs": int(pop.diverged[:, -1].sum()),
+                    "best_loss_lo": est.lo,
+                    "best_loss_hi": est.hi,
+                    "n_seeds": est.n,
+                    "n_diverged": int(pop.diverged[:, -1].sum()),
                     "final_test_acc": float(np.nanmean(pop.metrics["test_acc"][sel, -1])),
                 }
             )
@@ -137,10 +137,10 @@ def train_all(config: ml_collections.ConfigDict, t) -> dict:
                     "condition": cond,
                     "minus": ONE_LAYER,
                     "difference": p.diff.mean,
-                    "ci_lo": p.diff.lo,
-                    "ci_hi": p.diff.hi,
+                    "difference_lo": p.diff.lo,
+                    "difference_hi": p.diff.hi,
                     "p_t": p.p_t,
-                    "n": p.diff.n,
+                    "n_seeds": p.diff.n,
                 }
             )
         if ds_name == "two_moons" or boundary is None:
