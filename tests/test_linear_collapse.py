@@ -9,8 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from experiments.linear_collapse import measure as lc
 from experiments.kit import models, train
+from experiments.linear_collapse import measure as lc
 
 
 def test_composed_map_matches_hand_computation():
