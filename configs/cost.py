@@ -23,6 +23,9 @@ def get_config(preset: str | None = None):
     fields = {
         "preset": preset,
         "seed": 0,
+        # The activation every ratio and overhead is relative to (the tables' *_relu columns; H2's "ReLU needs
+        # one comparison"); it must be in activations and step_activations.
+        "reference": "relu",
         # Part 1: every registered elementwise activation alone (+ prelu and rrelu's test-time form).
         "activations": tuple(acts.names(kind="elementwise")) + ("prelu", "rrelu"),
         "n_elements": 1 << 20,  # float32 elements per call (4 MiB)

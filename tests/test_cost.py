@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import cost
+from experiments.cost import claims
+from experiments.cost import measure as cost
+from experiments.kit.experiment import Tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,31 +49,31 @@ def test_round_robin_timing_orders_heavy_and_light():
 
 
 def _tables(ratio_q: tuple[float, float, float], overhead_q: tuple[float, float, float]):
-    """Synthetic measurements: sigmoid/tanh with the given ratio quartiles, every exp activation
-    with the given whole-step overhead quartiles; per-round arrays consistent with them."""
+    """Synthetic tables: sigmoid/tanh with the given ratio quartiles, every exp activation
+    with the given whole-step overhead quartiles; per-round readings consistent with them."""
     lo, mid, hi = ratio_q
     alone = pd.DataFrame([
         {"activation": a, "fwd_bwd_ratio_relu": r, "fwd_bwd_ratio_q25": r25, "fwd_bwd_ratio_q75": r75,
          "fwd_transcendentals_per_elem": t}
         for a, r, r25, r75, t in (("relu", 1.0, 1.0, 1.0, 0.0), ("sigmoid", mid, lo, hi, 1.0), ("tanh", mid, lo, hi, 1.0))
     ])
-    rows, per_rep = [], {}
+    rows, rounds = [], []
     for kind in ("mlp", "cnn"):
-        per_rep[(kind, "relu")] = np.full(5, 0.01)
         for a in ("relu", "sigmoid", "tanh", "elu", "mish"):
             q = (0.0, 0.0, 0.0) if a == "relu" else overhead_q
             rows.append({"model": kind, "activation": a, "overhead_vs_relu": q[1], "overhead_vs_relu_q25": q[0],
                          "overhead_vs_relu_q75": q[2]})
-            if a != "relu":
-                per_rep[(kind, a)] = 0.01 * (1 + np.array([q[0], q[0], q[1], q[2], q[2]]))
-    steps = pd.DataFrame(rows)
-    steps.attrs["per_rep"] = per_rep
-    return alone, steps
+            per_round = np.full(5, 0.01) if a == "relu" else 0.01 * (1 + np.array([q[0], q[0], q[1], q[2], q[2]]))
+            rounds += [{"model": kind, "activation": a, "round": r, "step_seconds": v} for r, v in enumerate(per_round)]
+    return Tables(alone=alone, steps=pd.DataFrame(rows), step_rounds=pd.DataFrame(rounds))
 
 
-CRIT = ml_collections.ConfigDict({
-    "expensive": ("sigmoid", "tanh"), "ratio_expensive": 1.5, "ratio_cheap": 1.2,
-    "exponential": ("sigmoid", "tanh", "elu", "mish"), "step_negligible": 0.05, "step_large": 0.10,
+CONFIG = ml_collections.ConfigDict({
+    "reference": "relu", "reps": 5, "n_elements": 1000,
+    "criteria": {"h2": {
+        "expensive": ("sigmoid", "tanh"), "ratio_expensive": 1.5, "ratio_cheap": 1.2,
+        "exponential": ("sigmoid", "tanh", "elu", "mish"), "step_negligible": 0.05, "step_large": 0.10,
+    }},
 })
 
 
@@ -86,11 +88,13 @@ CRIT = ml_collections.ConfigDict({
     ],
 )
 def test_h2_decision(ratio_q, overhead_q, want):
-    alone, steps = _tables(ratio_q, overhead_q)
-    v = cost.decide_h2(alone, steps, CRIT, reps=5)
+    t = _tables(ratio_q, overhead_q)
+    v = claims.h2.decide(t, CONFIG, produced={"alone", "steps", "step_rounds", "step_overhead"})
     assert v.verdict == want, v.statement
     assert v.value == pytest.approx(overhead_q[1])
     assert v.ci[0] <= v.value <= v.ci[1]
+    assert [p["part"] for p in v.parts] == ["sigmoid alone, forward+backward", "tanh alone, forward+backward",
+                                             claims.STEP_PART]
 
 
 def test_smoke_run(smoke):

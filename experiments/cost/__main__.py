@@ -1,0 +1,8 @@
+"""python -m experiments.cost (claim H2)."""
+
+from experiments.kit import cli
+
+from . import EXPERIMENT
+
+if __name__ == "__main__":
+    cli.main(EXPERIMENT)
