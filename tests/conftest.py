@@ -9,7 +9,9 @@ fastcompile.enable()  # before JAX is imported: smoke runs are compile-bound
 import pytest
 
 from experiments.kit import config as kit_config
-from experiments.kit import registry
+from experiments.kit import perf, registry
+
+perf.enable_compile_cache()  # the project's persistent cache; SUITE_COMPILE_CACHE=off disables it
 
 
 @pytest.fixture(scope="session")

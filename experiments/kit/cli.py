@@ -7,11 +7,13 @@ missing data set) is one line on stderr and exit status 2, never a traceback.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import time
 from pathlib import Path
 
+import jax
 import ml_collections
 
 from . import config as kit_config
@@ -38,17 +40,26 @@ def fail(message: str, status: int = 2) -> None:
     sys.exit(status)
 
 
+def interrupted(workdir: str | Path) -> None:
+    """Ctrl-C: one line, exit 130; ``os._exit`` so that no JAX thread can crash the teardown."""
+    print(f"interrupted; previous results in {workdir} are intact", file=sys.stderr, flush=True)
+    sys.stdout.flush()
+    os._exit(130)
+
+
 def execute(experiment: Experiment, config: ml_collections.ConfigDict, workdir: str | Path) -> results.Result:
     """Validate ``config``, run it, and write the results with their manifest (importable)."""
     name = experiment.name
     kit_config.validate(config)
     experiment.selected(config)  # an unknown part is an error before any work
+    results.check_workdir(workdir)
     perf.reset()
     start = time.perf_counter()
     result = experiment.run(config)
     wall = time.perf_counter() - start
     config_json = config.to_dict()
-    info = manifest.build(name, str(config.get("preset", "default")), config_json, wall, perf.snapshot())
+    counters = {**perf.snapshot(), "compile_cache": jax.config.jax_compilation_cache_dir if jax.config.jax_enable_compilation_cache else None}
+    info = manifest.build(name, str(config.get("preset", "default")), config_json, wall, counters)
     results.write(result, workdir, config_json, info)
     return result
 
@@ -67,6 +78,11 @@ def main(experiment: Experiment, argv: list[str] | None = None) -> None:
             flag_values=values, lock_config=True, sys_argv=argv,
         )
         flags.DEFINE_string("workdir", str(ROOT / "results" / name), "where the results are written", flag_values=values)
+        flags.DEFINE_string(
+            "compile_cache", None,
+            f"persistent compilation cache folder, or 'off' (default: ${perf.CACHE_ENV} or {perf.CACHE_DIR})",
+            flag_values=values,
+        )
         values(argv)
         config = values.config
         list(config.keys())  # a config file that failed to load raises here, not later
@@ -77,10 +93,13 @@ def main(experiment: Experiment, argv: list[str] | None = None) -> None:
         fail(f"unknown config key {err}; the valid keys are those of configs/{name}.py")
     except (flags.Error, *USER_ERRORS) as err:
         fail(_last_error(str(err)))
+    perf.enable_compile_cache(values.compile_cache)
     try:
         result = execute(experiment, config, values.workdir)
-    except (kit_config.ConfigError, DataMissing) as err:
+    except (kit_config.ConfigError, DataMissing, results.WorkdirError) as err:
         fail(str(err))
+    except KeyboardInterrupt:
+        interrupted(values.workdir)
     for v in result.verdicts:
         value = "" if v.value is None else f" value={v.value:.4g}"
         ci = "" if not v.ci else f" ci=[{v.ci[0]:.4g}, {v.ci[1]:.4g}]"

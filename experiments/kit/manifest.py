@@ -56,7 +56,9 @@ def build(name: str, preset: str, config_json: dict, wall_s: float, counters: di
         "platform": platform.platform(),
         "wall_s": round(wall_s, 3),
         "compile_s": round(counters.get("compile_s", 0.0), 3),
-        "n_compiles": counters.get("compiles", 0),
+        "n_compiles": counters.get("compiles", 0),  # programs built: XLA compiles + persistent-cache loads
+        "n_cache_hits": counters.get("cache_hits", 0),  # of which loaded from the persistent cache
+        "compile_cache": counters.get("compile_cache"),
         "execute_s": round(execute_s, 3),
         "flops": flops,
         "achieved_flops_per_s": (flops / execute_s) if execute_s > 0 else None,

@@ -15,7 +15,7 @@ import weakref
 import jax
 
 _LOCK = threading.Lock()
-_COUNTERS = {"compile_s": 0.0, "compiles": 0, "flops": 0.0, "execute_s": 0.0}
+_COUNTERS = {"compile_s": 0.0, "compiles": 0, "cache_hits": 0, "flops": 0.0, "execute_s": 0.0}
 _COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 _TRACE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration")
 
@@ -29,11 +29,40 @@ def _listener(event: str, duration: float, **_) -> None:
             _COUNTERS["compile_s"] += duration
 
 
+def _event(event: str, **_) -> None:
+    if event == _CACHE_HIT_EVENT:
+        with _LOCK:
+            _COUNTERS["cache_hits"] += 1
+
+
+_CACHE_HIT_EVENT = "/jax/compilation_cache/cache_hits"
 jax.monitoring.register_event_duration_secs_listener(_listener)
+jax.monitoring.register_event_listener(_event)
+
+# The persistent compilation cache (issue 16): compiled programs are kept on disk between
+# processes, in the project folder below (ignored by git, safe to delete). ``SUITE_COMPILE_CACHE``
+# set to a folder moves it; set to ``off`` it is not used.
+CACHE_ENV = "SUITE_COMPILE_CACHE"
+CACHE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), ".jax_cache")
+
+
+def enable_compile_cache(setting: str | None = None) -> str | None:
+    """Use JAX's persistent compilation cache (every program, however quick to compile); its folder or None."""
+    setting = os.environ.get(CACHE_ENV, "") if setting is None else setting
+    if setting.strip().lower() in ("off", "0", "false", "no"):
+        jax.config.update("jax_enable_compilation_cache", False)
+        return None
+    folder = setting.strip() or CACHE_DIR
+    jax.config.update("jax_enable_compilation_cache", True)
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    return folder
 
 
 def snapshot() -> dict:
-    """A copy of the counters: compile seconds, number of XLA compiles, FLOPs, execute seconds."""
+    """A copy of the counters: compile seconds, programs built (``compiles``, cache loads
+    included), of which loaded from the persistent cache (``cache_hits``), FLOPs, execute seconds."""
     with _LOCK:
         return dict(_COUNTERS)
 
@@ -41,11 +70,12 @@ def snapshot() -> dict:
 def reset() -> None:
     with _LOCK:
         for key in _COUNTERS:
-            _COUNTERS[key] = 0 if key == "compiles" else 0.0
+            _COUNTERS[key] = 0 if key in ("compiles", "cache_hits") else 0.0
 
 
 def compile_count() -> int:
-    """XLA compilations so far in this process (the no-recompilation tests read it)."""
+    """Programs built so far in this process, compiled by XLA or loaded from the persistent cache
+    (JAX times both as one compile event), so a warm cache does not hide a recompile."""
     return snapshot()["compiles"]
 
 

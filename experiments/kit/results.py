@@ -117,11 +117,50 @@ def _page(result: Result, manifest: dict) -> str:
     return "\n".join(parts)
 
 
-def write(result: Result, workdir: str | os.PathLike, config_json: dict, manifest: dict) -> Path:
-    """Write every file of ``result`` into ``workdir`` atomically; return the folder."""
+class WorkdirError(ValueError):
+    """A results folder that cannot be written (a file, or a place without write permission)."""
+
+
+def check_workdir(workdir: str | os.PathLike) -> Path:
+    """Fail before any work when ``workdir`` is a file, or neither it nor a parent can be written."""
     target = Path(workdir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+    if target.exists() and not target.is_dir():
+        raise WorkdirError(f"--workdir {target} is a file, not a folder; name a folder")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(tempfile.mkdtemp(prefix=_staging_prefix(target), dir=target.parent))
+    except OSError as err:
+        raise WorkdirError(f"--workdir {target}: cannot write there ({err.strerror or err})") from None
+    return target
+
+
+def _staging_prefix(target: Path) -> str:
+    return f".{target.name}.staging-"
+
+
+def _clean_leftovers(target: Path) -> None:
+    """Remove staging folders of killed runs; put back a backup that a killed swap left alone."""
+    for stale in [*target.parent.glob(_staging_prefix(target) + "*"), *target.parent.glob(f"{target.name}.tmp-*")]:
+        if stale.name != f"{target.name}.tmp-old":
+            shutil.rmtree(stale, ignore_errors=True)
+    backup = target.with_name(target.name + ".tmp-old")
+    if backup.exists():
+        if target.exists():
+            shutil.rmtree(backup)
+        else:
+            os.replace(backup, target)
+
+
+def write(result: Result, workdir: str | os.PathLike, config_json: dict, manifest: dict) -> Path:
+    """Write every file of ``result`` into ``workdir`` atomically; return the folder.
+
+    Files are written into a hidden staging folder beside the target (``.<name>.staging-*``, which
+    the ledger never reads), then swapped in by two renames; a run killed at any point leaves the
+    previous results (or, between the renames, their backup, which the next write puts back).
+    """
+    target = check_workdir(workdir)
+    _clean_leftovers(target)
+    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(target), dir=target.parent))
     try:
         for name, df in result.tables.items():
             df.to_csv(staging / f"{name}.csv", index=False)
@@ -135,11 +174,14 @@ def write(result: Result, workdir: str | os.PathLike, config_json: dict, manifes
         (staging / "manifest.json").write_text(dump(manifest))
         (staging / "README.md").write_text(_page(result, manifest))
         backup = target.with_name(target.name + ".tmp-old")
-        if backup.exists():
-            shutil.rmtree(backup)
         if target.exists():
             os.replace(target, backup)
-        os.replace(staging, target)
+        try:
+            os.replace(staging, target)
+        except BaseException:
+            if backup.exists() and not target.exists():
+                os.replace(backup, target)
+            raise
         if backup.exists():
             shutil.rmtree(backup)
     except BaseException:
