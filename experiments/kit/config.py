@@ -120,12 +120,11 @@ def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
                 if not check(item):
                     raise ConfigError(f"config.{path} = {value!r}: {message}")
         elif key in ("activation", "activations"):
-            valid = acts.names()
             for item in _as_list(value):
-                if item not in valid:
-                    raise ConfigError(
-                        f"config.{path}: unknown activation {item!r}; valid names: {', '.join(valid)}"
-                    )
+                try:
+                    acts.resolve(item)
+                except ValueError as err:
+                    raise ConfigError(f"config.{path}: {err}") from None
         elif key in ("init", "inits"):
             for item in _as_list(value):
                 if item not in inits.names():
