@@ -53,6 +53,7 @@ def get_config(preset: str | None = None):
             "dataset": "digits",
             "depths": (22, 30),
             # He et al.'s "Xavier" is N(0, 1/fan_in) = he_normal x 1/sqrt(2); both are vmapped weight scales
+            "activation": "relu",
             "base_init": "he_normal",
             "labels": ("xavier", "he"),
             "weight_scales": (0.7071067811865476, 1.0),
@@ -76,6 +77,8 @@ def get_config(preset: str | None = None):
                 "derived_for": "tanh",  # Xavier's derivation assumes a linear regime around 0 (tanh)
             },
             "g2": {
+                "activation": "relu",  # the activation whose ratios G2 predicts
+                "inits": ("xavier_uniform", "he_normal"),  # (Xavier, He): predicted xavier_ratio, he_ratio
                 "xavier_ratio": 0.5,  # predicted E[h_{l+1}^2]/E[h_l^2] for relu + Xavier (fan_in = fan_out)
                 "he_ratio": 1.0,  # predicted for relu + He
                 "rel_tol": 0.1,  # |measured/predicted - 1| <= rel_tol, on the mean over seeds

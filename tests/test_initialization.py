@@ -10,8 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments import initialization as init_exp
+from experiments.initialization import claims as init_claims
+from experiments.initialization import measure as init_exp
+from experiments.initialization import measure_train as init_train
 from experiments.kit import probes, registry
+from experiments.kit.experiment import Tables
 from experiments.kit.registry import ROOT
 
 
@@ -41,43 +44,44 @@ def test_linear_net_standard_init_matches_theory():
 
 def test_choose_lr_avoids_diverged_rates():
     final = np.array([[0.5, np.nan, 1.0], [0.6, 0.1, 1.1]])  # lr 1 has the lowest finite loss but one NaN
-    assert init_exp.choose_lr(final) == 0
+    assert init_train.choose_lr(final) == 0
 
 
 def test_rank_correlation_known_orderings():
     pub = {"a": 1.0, "b": 2.0, "c": 3.0, "d": 4.0}
     same = {k: np.array([v, v + 0.01, v - 0.01]) for k, v in pub.items()}
     rev = {k: np.array([10 - v] * 3) for k, v in pub.items()}
-    assert init_exp.rank_correlation(same, pub)[0] == pytest.approx(1.0)
-    assert init_exp.rank_correlation(rev, pub)[0] == pytest.approx(-1.0)
-    assert np.isnan(init_exp.rank_correlation({"a": np.ones(3)}, pub)[0])
+    assert init_train.rank_correlation(same, pub)[0] == pytest.approx(1.0)
+    assert init_train.rank_correlation(rev, pub)[0] == pytest.approx(-1.0)
+    assert np.isnan(init_train.rank_correlation({"a": np.ones(3)}, pub)[0])
 
 
 def test_stall_drop():
     losses = np.array([[2.0, 1.5, 1.0], [2.0, 2.0, 1.9], [2.0, np.nan, np.nan]])
-    np.testing.assert_allclose(init_exp.stall_fraction_drop(losses), [0.5, 0.05, 0.0])
+    np.testing.assert_allclose(init_train.stall_fraction_drop(losses), [0.5, 0.05, 0.0])
 
 
-def _slopes(rows):
-    return {"slopes": pd.DataFrame(rows), "width": 8}
+def _g1_verdict(rows, config) -> str:
+    t = Tables(profile_slopes=pd.DataFrame(rows))
+    return init_claims.g1.decide(t, config, {"profile_slopes"}).verdict
 
 
 def test_g1_decision_logic():
-    config = registry.config("initialization", "smoke")
-    crit = config.criteria.g1
+    config = registry.config("initialization", "smoke")  # steady |s| <= 0.1, vanish/explode |s| >= 0.5
 
-    def row(act, init, sa, sg):
-        return {"activation": act, "init": init, "slope_act_var": sa, "slope_grad_var": sg,
-                "act_status": init_exp._category(sa, crit), "grad_status": init_exp._category(sg, crit),
-                "slope_act_lo": sa, "slope_act_hi": sa, "slope_grad_lo": sg, "slope_grad_hi": sg, "n_seeds": 5}
+    def row(act, init, sa, act_status, sg, grad_status):
+        return {"activation": act, "init": init, "slope_act_var": sa, "slope_act_var_lo": sa, "slope_act_var_hi": sa,
+                "act_status": act_status, "slope_grad_var": sg, "slope_grad_var_lo": sg, "slope_grad_var_hi": sg,
+                "grad_status": grad_status, "n_seeds": 5}
 
-    good = [row("tanh", "normal", 0.0, 2.0), row("tanh", "small_normal", -4.0, -4.0),
-            row("tanh", "xavier_uniform", 0.01, -0.02)]
-    assert init_exp.decide_g1(_slopes(good), config).verdict == "supported"
-    drift = good[:2] + [row("tanh", "xavier_uniform", -0.3, 0.2)]
-    assert init_exp.decide_g1(_slopes(drift), config).verdict == "qualified"
-    naive_fine = [row("tanh", "normal", 0.0, 0.0)] + good[1:]
-    assert init_exp.decide_g1(_slopes(naive_fine), config).verdict == "refuted"
+    good = [row("tanh", "normal", 0.0, "steady", 2.0, "explodes"),
+            row("tanh", "small_normal", -4.0, "vanishes", -4.0, "vanishes"),
+            row("tanh", "xavier_uniform", 0.01, "steady", -0.02, "steady")]
+    assert _g1_verdict(good, config) == "supported"
+    drift = good[:2] + [row("tanh", "xavier_uniform", -0.3, "drifts", 0.2, "drifts")]
+    assert _g1_verdict(drift, config) == "qualified"
+    naive_fine = [row("tanh", "normal", 0.0, "steady", 0.0, "steady")] + good[1:]
+    assert _g1_verdict(naive_fine, config) == "refuted"
 
 
 def test_smoke_run(smoke):
