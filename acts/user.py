@@ -39,7 +39,7 @@ def _import(spec: str) -> tuple[Callable, Callable | None]:
         sys.path.insert(0, str(Path.cwd()))  # a module beside the command, as ``python -m`` finds it
     try:
         module = importlib.import_module(module_name)
-    except Exception as err:  # ImportError, or the module's own error on import
+    except Exception as err:  # ImportError, or the module's own error on import  # noqa: BLE001 (user code may raise anything)
         raise ValueError(f"activation {spec!r}: cannot import module {module_name!r} ({type(err).__name__}: {err})") from None
     out = []
     for name in (fn_name, deriv_name):
@@ -50,7 +50,7 @@ def _import(spec: str) -> tuple[Callable, Callable | None]:
         if obj is None:
             raise ValueError(f"activation {spec!r}: module {module_name!r} has no {name!r}")
         if not callable(obj):
-            raise ValueError(f"activation {spec!r}: {module_name}.{name} is not callable")
+            raise ValueError(f"activation {spec!r}: {module_name}.{name} is not callable")  # noqa: TRY004 (one user-error type)
         out.append(obj)
     return out[0], out[1]
 
@@ -60,7 +60,7 @@ def check_elementwise(spec: str, fn: Callable) -> None:
     x = jnp.linspace(*GRID[:2], GRID[2], dtype=jnp.float32)
     try:
         eager = np.asarray(fn(x))
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 (user code may raise anything)
         raise ValueError(f"activation {spec!r} fails on an array ({type(err).__name__}: {err})".splitlines()[0]) from None
     if eager.shape != x.shape:
         raise ValueError(f"activation {spec!r} changes the shape of its input ({x.shape} -> {eager.shape})")
@@ -71,7 +71,7 @@ def check_elementwise(spec: str, fn: Callable) -> None:
         perm = np.random.default_rng(0).permutation(len(x))
         shuffled = np.asarray(jax.jit(fn)(x[perm]))
         grad = np.asarray(jax.jit(jax.vmap(jax.grad(lambda v: fn(v))))(x))
-    except Exception as err:
+    except Exception as err:  # noqa: BLE001 (user code may raise anything)
         raise ValueError(f"activation {spec!r} is not a pure jnp function of an array ({type(err).__name__}: {err})".splitlines()[0]) from None
     if grid2.shape != (40, 100):
         raise ValueError(f"activation {spec!r} changes the shape of its input ({x.shape} -> {eager.shape})")
