@@ -7,8 +7,12 @@ import sys
 
 import jax.numpy as jnp
 import numpy as np
+import pandas as pd
 
-from experiments import convexity
+from experiments.convexity import claims
+from experiments.convexity import measure as convexity
+from experiments.kit import registry
+from experiments.kit.experiment import Tables
 
 
 def test_midpoint_check_on_known_profiles():
@@ -35,6 +39,21 @@ def test_one_layer_loss_values():
     mse = convexity.one_layer_loss(lambda z: z, "mse", 2)(theta, x, y)
     xent = convexity.one_layer_loss(lambda z: z, "xent", 2)(theta, x, y)
     assert np.isclose(float(mse), 0.5) and np.isclose(float(xent), np.log(2.0))
+
+
+def _rates(rows):
+    cols = ("activation", "loss", "monotonic", "lines", "rate", "rate_lo", "rate_hi")
+    return Tables(violation_rates=pd.DataFrame([dict(zip(cols, r, strict=True)) for r in rows]))
+
+
+def test_c3_decision_on_tables():
+    config = registry.config("convexity", "smoke")
+    convex = [("identity", "mse", True, 100, 0.0, 0.0, 0.03), ("swish", "mse", False, 100, 0.5, 0.4, 0.6)]
+    v = claims.c3.decide(_rates(convex), config, produced={"violation_rates"})
+    assert v.verdict == "supported" and len(v.parts) == 1
+    broken = convex + [("step", "mse", True, 100, 1.0, 0.97, 1.0), ("relu", "xent", True, 100, 0.3, 0.2, 0.4)]
+    v = claims.c3.decide(_rates(broken), config, produced={"violation_rates"})
+    assert v.verdict == "refuted" and v.value == 0.3  # the headline skips config.headline_excludes (step)
 
 
 def test_smoke_verdict(smoke):
