@@ -47,6 +47,15 @@ def get_config(preset: str | None = None):
                 "inits": ("he_normal",),
             },
         },
+        # The roles that activations, optimisers and inits play in the verdicts (F1-F4, G3).
+        "roles": {
+            "activation": "relu",  # the activation whose units die (F1, F2; F4's reference; G3's wide nets)
+            "optimizer": "sgd",  # plain SGD: the F1/F2 cells and F3's baseline
+            "xavier_init": "xavier_uniform",  # F3(b): Xavier vs each naive init, both with SGD
+            "naive_inits": ("normal", "small_normal"),
+            "optimizers": ("adagrad", "adam", "momentum"),  # F3's table: each vs SGD at equal base lr
+            "remedy_optimizer": "adagrad",  # F3(c): the optimiser remedy the verdict reads
+        },
         "g3": {
             "widths": (2, 3, 5, 10, 20),
             "max_depth": 50,
@@ -59,7 +68,7 @@ def get_config(preset: str | None = None):
             "fit_nets": 1000,
             "fit_steps": 3000,
             "fit_batch": 64,
-            "fit_lr": 1e-3,
+            "fit_learning_rate": 1e-3,
             "collapse_tol": 1e-3,
         },
         "criteria": {

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from experiments import dead_relu
+from experiments.dead_relu import measure, measure_g3
 from experiments.kit import models, probes
 
 
@@ -21,7 +21,7 @@ def test_dead_summary_known_case():
     dead[:, 2, 0, 3] = True
     diverged = np.zeros((2, 3), bool)
     diverged[1, 2] = True  # second run diverges at the last check
-    s = dead_relu.dead_summary(dead, diverged)
+    s = measure.dead_summary(dead, diverged)
     assert s["born"][0] == 0.25
     assert s["final"][0] == 0.5
     assert s["revival"][0] == 0.5  # u1 revived out of {u0, u1} dead before the last check
@@ -34,20 +34,20 @@ def test_revival_needs_a_later_alive_check():
     dead = np.zeros((1, 3, 1, 2), bool)
     dead[0, 2, 0, 0] = True  # dead only at the last check: not a revival candidate
     dead[0, :, 0, 1] = True  # dead throughout: never revived
-    s = dead_relu.dead_summary(dead, np.zeros((1, 3), bool))
+    s = measure.dead_summary(dead, np.zeros((1, 3), bool))
     assert s["revival"][0] == 0.0
 
 
 def test_lu_bound_matches_published_depth10():
     published = {2: 0.925, 3: 0.70, 5: 0.25, 10: 0.009}
     for width, value in published.items():
-        assert abs(dead_relu.lu_bound([width] * 9) - value) < 0.006, width
-    assert dead_relu.lu_bound([2] * 9) > dead_relu.lu_bound([2] * 5)
+        assert abs(measure_g3.lu_bound([width] * 9) - value) < 0.006, width
+    assert measure_g3.lu_bound([2] * 9) > measure_g3.lu_bound([2] * 5)
 
 
 def test_born_dead_by_depth_is_cumulative():
     const = np.array([[False, True, False], [False, False, False]])
-    np.testing.assert_array_equal(dead_relu.born_dead_by_depth(const), [[False, True, True], [False, False, False]])
+    np.testing.assert_array_equal(measure_g3.born_dead_by_depth(const), [[False, True, True], [False, False, False]])
 
 
 def _forced(activation: str):
@@ -79,10 +79,10 @@ def test_smoke_result(smoke):
     result = smoke("dead_relu")
     assert {v.claim for v in result.verdicts} == {"F1", "F2", "F3", "F4", "G3"}
     born = result.tables["g3_born_dead"]
-    assert (born["lo"] <= born["lu_bound"] + 1e-9).all()  # measured P(born dead) respects the upper bound
+    assert (born["born_dead_lo"] <= born["lu_bound"] + 1e-9).all()  # measured P(born dead) respects the upper bound
     assert (np.diff(born[born["width"] == 2]["born_dead"].to_numpy()) >= 0).all()  # monotone in depth
     runs = result.tables["runs"]
-    assert (runs.loc[~runs["diverged"], "final_dead"].between(0, 1)).all()
+    assert (runs.loc[runs["status"] == "ok", "final_dead"].between(0, 1)).all()
 
 
 def test_cli_rejects_bad_depth():
