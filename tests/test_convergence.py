@@ -7,9 +7,11 @@ import sys
 
 import numpy as np
 
-from experiments import convergence as conv
+from experiments.convergence import EXPERIMENT
+from experiments.convergence import measure as conv
 from experiments.kit import config as kit_config
-from experiments.kit import registry
+from experiments.kit import registry, results
+from experiments.kit.experiment import Tables
 from experiments.kit.registry import ROOT
 
 
@@ -67,6 +69,26 @@ def test_smoke_run_measures_every_claim(smoke):
     # exactly one tuned learning rate per (model, data set, activation, init, scale) that has a stable rate
     groups = sweep.groupby(["model", "dataset", "activation", "init", "weight_scale"])
     assert (groups.tuned.sum() <= 1).all()
+
+
+def test_verdicts_follow_from_the_written_tables(smoke, tmp_path):
+    """Claims decide from tables + config alone: the written folder re-decides to the same verdicts."""
+    result = smoke("convergence")
+    config = kit_config.validate(registry.config("convergence", "smoke"))
+    folder = results.write(result, tmp_path / "convergence", config.to_dict(), {})
+    again = [v.to_json() for v in EXPERIMENT.redecide(folder)]
+    assert results.to_jsonable(again) == results.to_jsonable([v.to_json() for v in result.verdicts])
+
+
+def test_h1_reads_the_activations_of_its_config(smoke):
+    """The activations H1's verdict reads are config.criteria.h1.activations, not names in the code."""
+    t = Tables(smoke("convergence").tables)
+    config = registry.config("convergence", "smoke")
+    h1 = next(c for c in EXPERIMENT.claims if c.id == "H1")
+    assert {p.part.split()[1].split("/")[0] for p in h1.fn(t, config).parts} == {"tanh"}
+    config.unlock()
+    config.criteria.h1.activations = ("leaky_relu", "prelu")
+    assert {p.part.split()[1].split("/")[0] for p in h1.fn(t, config).parts} == {"leaky_relu", "prelu"}
 
 
 def test_cli_rejects_bad_input():
