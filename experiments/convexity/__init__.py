@@ -19,14 +19,6 @@ from . import claims, measure
 from .measure import SPANS
 
 
-class _Experiment(Experiment):
-    """An Experiment whose figure functions may return None (no figure: ``example_line`` when no
-    monotonic activation violates convexity). The kit draws every figure of an active claim."""
-
-    def draw(self, t, config):
-        return {name: fig for name, fig in super().draw(t, config).items() if fig is not None}
-
-
 def summary(t, config) -> dict:
     """Violation rate per activation x loss (compared by the regression check)."""
     return {f"rate_{r.activation}_{r.loss}": float(r.rate) for r in t.violation_rates.itertuples()}
@@ -54,7 +46,7 @@ def notes(t, config) -> str:
     )
 
 
-EXPERIMENT = _Experiment(
+EXPERIMENT = Experiment(
     "convexity",
     measurements={"lines": measure.measure_lines},
     claims=claims.CLAIMS,

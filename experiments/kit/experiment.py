@@ -82,11 +82,13 @@ class Experiment:
         return [c for c in self.claims if all(r in t for r in c.reads)]
 
     def draw(self, t: Tables, config: ml_collections.ConfigDict) -> dict[str, matplotlib.figure.Figure]:
-        figures: dict[str, matplotlib.figure.Figure] = {}
+        """Each figure of the active claims (and the experiment's own) once; a function may return
+        None when it has nothing to show (no such figure is written)."""
+        figures: dict[str, matplotlib.figure.Figure | None] = {}
         for fn in [f for c in self.active_claims(t) for f in c.figures] + list(self.figures):
             if fn.__name__ not in figures:
                 figures[fn.__name__] = fn(t, config)
-        return figures
+        return {name: fig for name, fig in figures.items() if fig is not None}
 
     def decide(self, t: Tables, config: ml_collections.ConfigDict, produced: set[str]) -> list[Verdict]:
         return [c.decide(t, config, produced) for c in self.active_claims(t)]
