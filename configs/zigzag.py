@@ -58,8 +58,10 @@ def get_config(preset: str | None = None):
             # documents' [-128,127]); unit = [0,1]; centred = [0,1] minus the mean; standardised.
             "scalings": ("raw", "raw_centred", "unit", "centred", "standardised"),
             "half_range": {"fashion_mnist": 127.5, "digits": 8.0},
-            "lrs": _grid(-6.0, 0.5),
+            "learning_rates": _grid(-6.0, 0.5),
             "activation": "tanh",
+            # the (uncentred, centred) scalings whose comparison decides E2 (unit -> standardised: tables only)
+            "centring_pairs": (("unit", "centred"), ("raw", "raw_centred")),
             "targets": {"fashion_mnist": 0.7, "digits": 0.3},  # training cross-entropy to reach
             "shift": 3.0,  # LeCun et al. 1998: inputs shifted by +3 vs centred (Hessian conditioning)
             "logistic_l2": 1e-3,  # ridge of the logistic model whose Hessian is taken at its optimum
@@ -67,8 +69,12 @@ def get_config(preset: str | None = None):
         "e3": {
             "dataset": "fashion_mnist",
             "activations": ("sigmoid", "tanh", "shifted_sigmoid", "lecun_tanh"),
-            "lrs": _grid(-2.5, 1.0),
+            "learning_rates": _grid(-2.5, 1.0),
             "target": 0.7,
+            # E3 decides from these three: uncentred vs centred, and the centred one with the same slope
+            "uncentred_activation": "sigmoid",
+            "centred_activation": "tanh",
+            "centred_same_slope_activation": "shifted_sigmoid",
         },
         "e4": {
             # Clevert et al. 2016 scaled down: 8 x 128 fully connected, SGD lr 0.01, batch 64, He init.
@@ -77,10 +83,13 @@ def get_config(preset: str | None = None):
             "depth": 8,
             "width": 128,
             "init": "he_normal",
-            "lr": 0.01,
+            "learning_rate": 0.01,
             "batch_size": 64,
             "steps": 150,
             "log_every": 15,
+            # E4 decides from these two: unit means near zero (claimed) vs not (the baseline)
+            "near_zero_activation": "elu",
+            "baseline_activation": "relu",
         },
         "criteria": {
             "e1": {
@@ -141,10 +150,10 @@ def get_config(preset: str | None = None):
             "e1.two_input_batch_sizes": (1,),
             "e2.datasets": ("digits",),
             "e2.scalings": ("raw", "unit", "centred"),
-            "e2.lrs": (1e-3, 1e-1),
+            "e2.learning_rates": (1e-3, 1e-1),
             "e3.activations": ("sigmoid", "tanh"),
             "e3.dataset": "digits",
-            "e3.lrs": (0.1, 1.0),
+            "e3.learning_rates": (0.1, 1.0),
             "e3.target": 1.5,
             "e2.targets.digits": 1.5,
             "e4.activations": ("relu", "elu"),

@@ -10,7 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments import zigzag
+from experiments.kit import config as kit_config
+from experiments.kit import registry, results
+from experiments.kit.claim import lookup, on_interval
+from experiments.kit.experiment import Tables
+from experiments.zigzag import EXPERIMENT
+from experiments.zigzag import measure as zigzag
 
 
 def test_single_signed_exact_for_one_positive_example():
@@ -93,6 +98,58 @@ def test_smoke_result(smoke):
     assert two[two.inputs.str.startswith("positive")].frac_quadrant_13.iloc[0] == 1.0
     assert {v.claim for v in result.verdicts} == {"E1", "E2", "E3", "E4"}
     assert result.tables["e2_hessian"].kappa_linear.notna().all()
+
+
+def _claim(claim_id: str):
+    return next(c for c in EXPERIMENT.claims if c.id == claim_id)
+
+
+def test_verdicts_follow_from_the_written_tables(smoke, tmp_path):
+    """Claims decide from tables + config alone: the written folder re-decides to the same verdicts."""
+    result = smoke("zigzag")
+    config = kit_config.validate(registry.config("zigzag", "smoke"))
+    folder = results.write(result, tmp_path / "zigzag", config.to_dict(), {})
+    again = [v.to_json() for v in EXPERIMENT.redecide(folder)]
+    assert results.to_jsonable(again) == results.to_jsonable([v.to_json() for v in result.verdicts])
+
+
+def test_parts_follow_their_thresholds(smoke):
+    """Every part compared with a config threshold follows it: moved beyond its CI, the verdict flips."""
+    t = Tables(smoke("zigzag").tables)
+    for c in EXPERIMENT.claims:
+        for p in [p for p in c.fn(t, registry.config("zigzag", "smoke")).parts if p.threshold]:
+            if p.ci is None or not np.isfinite(p.ci).all():
+                continue
+            for moved in (min(p.ci) - 1.0, max(p.ci) + 1.0):
+                config = registry.config("zigzag", "smoke")
+                config.unlock()
+                *parents, leaf = p.threshold.split(".")
+                lookup(config, ".".join(parents))[leaf] = moved
+                again = next(q for q in c.fn(t, config).parts if q.part == p.part)
+                assert again.verdict == on_interval(*p.ci, moved, p.side), (c.id, p.part, moved)
+
+
+def test_e2_parts_keep_the_revision_1_rule(smoke):
+    """E2's parts are the table's `faster` flags (CI of log2 steps above 0 and speed-up >= min_speedup)."""
+    t = Tables(smoke("zigzag").tables)
+    parts = _claim("E2").fn(t, registry.config("zigzag", "smoke")).parts
+    faster = t.e2_compare[t.e2_compare["to"].isin(["centred", "raw_centred"])].faster
+    assert [p.verdict == "supported" for p in parts] == list(faster)
+
+
+def test_e3_e4_read_their_activations_from_the_config(smoke):
+    """The activations E3 and E4 decide from are config keys, not names in the code."""
+    t = Tables(smoke("zigzag").tables)
+    config = registry.config("zigzag", "smoke")
+    assert _claim("E4").fn(t, config).parts[1].part == "elu/relu |median unit mean|"
+    assert _claim("E3").fn(t, config).parts[0].part == "sigmoid slower than tanh"
+    config.unlock()
+    config.e4.near_zero_activation, config.e4.baseline_activation = "relu", "elu"
+    config.e3.uncentred_activation, config.e3.centred_activation = "tanh", "sigmoid"
+    e4 = _claim("E4").fn(t, config)
+    assert e4.parts[1].part == "relu/elu |median unit mean|" and e4.parts[1].value > 1
+    e3 = _claim("E3").fn(t, config)
+    assert e3.parts[0].part == "tanh slower than sigmoid" and e3.parts[0].verdict == "inconclusive"  # not measured
 
 
 def test_cli_rejects_bad_value():
