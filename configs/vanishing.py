@@ -69,12 +69,15 @@ def get_config(preset: str | None = None):
             "seeds": 5,
         },
         "criteria": {
-            "d1": {"bound": 0.25, "tolerance": 1e-6},  # a: log10 prod max phi' <= n log10 0.25 + tol
-            "d2": {"max_fraction_of_bound": 0.95, "theory_rel_tol": 0.10},  # mean sigma' <= 0.95*0.25
-            "d3": {"vanish_log10_ratio": -2.0},  # ||dL/dh_1||/||dL/dh_L|| < 1e-2 = vanished
-            "d4": {"saturation_rise": 0.10, "layer": "top"},  # rise of the |h|>2 fraction over training
-            "d5": {"keep_log10_ratio": -1.0, "agreement_tol": 0.05},  # ratio >= 0.1: gradient kept
-            "d6": {"trainable_acc": 0.5, "margin": 0.10, "depth": 50},
+            # each claim names the activation(s) (and inits) it is about; they must be in the part's config
+            "d1": {"bound": 0.25, "tolerance": 1e-6, "activation": "sigmoid"},  # a: log10 prod max phi' <= n log10 0.25 + tol
+            "d2": {"max_fraction_of_bound": 0.95, "theory_rel_tol": 0.10, "activation": "sigmoid"},  # mean sigma' <= 0.95*0.25
+            "d3": {"vanish_log10_ratio": -2.0, "activation": "tanh"},  # ||dL/dh_1||/||dL/dh_L|| < 1e-2 = vanished
+            "d4": {"saturation_rise": 0.10, "layer": "top", "activations": ("sigmoid", "tanh")},  # rise of the |h|>2 fraction
+            "d5": {"keep_log10_ratio": -1.0, "agreement_tol": 0.05, "activation": "relu",  # ratio >= 0.1: gradient kept
+                   "inits": ("he_normal", "xavier_normal")},  # the first: the init the old key number was about
+            # activation: the arm that fixes it (ReLU); activations: the saturating arms, each also with BatchNorm
+            "d6": {"trainable_acc": 0.5, "margin": 0.10, "depth": 50, "activation": "relu", "activations": ("sigmoid", "tanh")},
             "chaos": {"trainable_acc": 0.5, "multiple_of_xi": 6.0, "min_agreement": 0.7},
         },
         "published": {

@@ -10,7 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from experiments import vanishing, vanishing_net
+from experiments.vanishing import measure as vanishing
+from experiments.vanishing import net as vanishing_net
 
 
 def test_log_gain_fit_recovers_a_known_geometric_decay():
