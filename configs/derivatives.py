@@ -41,11 +41,17 @@ def get_config(preset: str | None = None):
         # A2/C2: step vs sigmoid (vs relu); a perceptron out = f(xW + b) and an MLP with f hidden
         "seeds": 10,
         "perceptron_dataset": "gaussian",
-        "perceptron_lr": 0.5,
+        "perceptron_learning_rate": 0.5,
         "perceptron_steps": 300,
         "mlp_dataset": "two_moons",
         "mlp_widths": (32, 32),
         "mlp_activations": ("step", "sigmoid", "relu"),
+        # the roles A2/C2 decide on (each must be in mlp_activations to be tested in the MLP): the step
+        # (derivative 0 wherever defined), its smooth replacement, and an activation not differentiable
+        # everywhere (C2 is inconclusive on that part when mlp_activations leaves it out, as smoke does)
+        "step_activation": "step",
+        "smooth_activation": "sigmoid",
+        "kinked_activation": "relu",
         "learning_rate": 0.1,
         "optimizer": "sgd",
         "loss": "mse",

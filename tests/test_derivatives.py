@@ -9,7 +9,10 @@ import jax.numpy as jnp
 import numpy as np
 
 import acts
-from experiments import derivatives
+from experiments.derivatives import EXPERIMENT
+from experiments.derivatives import measure as derivatives
+from experiments.kit import config as kit_config
+from experiments.kit import registry, results
 
 
 def test_compare_detects_errors():
@@ -64,3 +67,12 @@ def test_cli_rejects_bad_value():
         check=False,
     )
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_verdicts_follow_from_the_written_tables(smoke, tmp_path):
+    """Claims decide from tables + config alone: the written folder re-decides to the same verdicts."""
+    result = smoke("derivatives")
+    config = kit_config.validate(registry.config("derivatives", "smoke"))
+    folder = results.write(result, tmp_path / "derivatives", config.to_dict(), {})
+    again = [v.to_json() for v in EXPERIMENT.redecide(folder)]
+    assert results.to_jsonable(again) == results.to_jsonable([v.to_json() for v in result.verdicts])

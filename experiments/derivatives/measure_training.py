@@ -1,0 +1,199 @@
+"""The training measurements of experiments.derivatives (claims A2, C2): step vs sigmoid (vs relu).
+
+A2/C2: a step-activated perceptron and MLP get exactly zero gradient (their loss, or their hidden
+weights, never move), while the same nets with sigmoid (and relu) learn. The activations come
+from the config: ``step_activation`` and ``smooth_activation`` (perceptron and MLP) and every
+name of ``mlp_activations`` (MLP).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pandas as pd
+
+import acts
+from experiments.kit import data, models, perf, stats, train
+from experiments.kit.config import ConfigError
+
+
+def train_all(config: ml_collections.ConfigDict, t) -> dict:
+    """Measurement: the ``step_training`` and ``step_runs`` tables; the populations for the figure and summary."""
+    roles = {"step_activation": config.step_activation, "smooth_activation": config.smooth_activation}
+    for key, name in roles.items():
+        if name not in config.mlp_activations:
+            raise ConfigError(f"config.{key} = {name!r} must be one of config.mlp_activations {tuple(config.mlp_activations)}")
+    pds = data.load(config.perceptron_dataset, seed=0)
+    mds = data.load(config.mlp_dataset, seed=0)
+    percep = {a: perceptron(config, a, pds) for a in (config.step_activation, config.smooth_activation)}
+    mlps = {a: mlp_population(config, a, mds) for a in config.mlp_activations}
+    return {
+        "step_training": _training_table(config, percep, mlps),
+        "step_runs": _runs_table(percep, mlps),
+        "perceptrons": percep,
+        "mlps": mlps,
+    }
+
+
+def perceptron(config, activation: str, ds) -> dict:
+    """out = f(xW + b) with squared error on one-hot targets, full-batch gradient descent, vmapped over seeds.
+
+    Returns per seed: the loss history (steps+1,), and the max |gradient| over all parameters at init (A2).
+    """
+    fn = acts.get(activation).fn
+    x, y = jnp.asarray(ds.x_train.reshape(len(ds.x_train), -1)), jax.nn.one_hot(ds.y_train, ds.n_classes)
+    d = x.shape[1]
+
+    def loss(params):
+        return 0.5 * jnp.mean(jnp.sum((fn(x @ params["w"] + params["b"]) - y) ** 2, -1))
+
+    def one(seed):
+        kw, kb = jax.random.split(jax.random.PRNGKey(seed))
+        params = {
+            "w": jax.random.normal(kw, (d, ds.n_classes)) / np.sqrt(d),
+            "b": 0.1 * jax.random.normal(kb, (ds.n_classes,)),
+        }
+        g0 = jax.grad(loss)(params)
+        gmax = jnp.max(jnp.stack([jnp.max(jnp.abs(v)) for v in jax.tree_util.tree_leaves(g0)]))
+
+        def step(p, _):
+            value, g = jax.value_and_grad(loss)(p)
+            return jax.tree_util.tree_map(lambda a, b: a - config.perceptron_learning_rate * b, p, g), value
+
+        final, hist = jax.lax.scan(step, params, None, length=config.perceptron_steps)
+        return jnp.concatenate([hist, loss(final)[None]]), gmax
+
+    flops = 6.0 * x.shape[0] * d * ds.n_classes * config.perceptron_steps * config.seeds
+    hist, gmax = perf.execute(perf.jit(jax.vmap(one)), jnp.arange(config.seeds), flops=flops)
+    return {"history": np.asarray(hist), "grad_max": np.asarray(gmax)}
+
+
+def mlp_population(config, activation: str, ds) -> dict:
+    """The kit MLP with ``activation`` in every hidden layer, trained by ``train_population`` (A2, C2).
+
+    Also: max |gradient| of the hidden layers and of the read-out on a batch at init, and the max
+    change of the hidden kernels over training (exactly 0 means no learning signal reached them).
+    """
+    model = models.build(
+        "mlp", ds.n_classes, widths=tuple(config.mlp_widths), activation=activation, initializer="xavier_uniform"
+    )
+    spec = train.TrainSpec.from_config(config)
+    seeds = list(range(config.seeds))
+    pop = train.train_population(model, ds, spec, seeds, config.learning_rate)
+    loss_fn = train.loss_function(spec.loss, ds.n_classes)
+    xb, yb = jnp.asarray(ds.x_train[:256]), jnp.asarray(ds.y_train[:256])
+
+    def init_of(seed):
+        return models.init_variables(model, jax.random.split(jax.random.PRNGKey(seed), 3)[0], xb[:1])
+
+    def grads_and_change(seed, final_params):
+        variables = init_of(seed)
+        g = models.layer_stats(model, variables, xb, loss_fn, yb)["grad_params"]
+        hidden = [
+            jnp.max(jnp.abs(leaf)) for k, v in g.items() if k != "readout" for leaf in jax.tree_util.tree_leaves(v)
+        ]
+        readout = [jnp.max(jnp.abs(leaf)) for leaf in jax.tree_util.tree_leaves(g["readout"])]
+        change = [
+            jnp.max(jnp.abs(a - b))
+            for a, b in zip(
+                models.hidden_kernels(model, final_params),
+                models.hidden_kernels(model, variables["params"]),
+                strict=True,
+            )
+        ]
+        return jnp.max(jnp.stack(hidden)), jnp.max(jnp.stack(readout)), jnp.max(jnp.stack(change))
+
+    gh, gr, dw = perf.jit(jax.vmap(grads_and_change))(jnp.arange(config.seeds), pop.final["params"])
+    loss = pop.metrics["train_loss"]
+    return {
+        "steps": pop.steps,
+        "loss": loss,
+        "rel_drop": (loss[:, 0] - loss[:, -1]) / loss[:, 0],
+        "grad_hidden": np.asarray(gh),
+        "grad_readout": np.asarray(gr),
+        "hidden_change": np.asarray(dw),
+        "diverged": pop.diverged[:, -1],
+    }
+
+
+
+def rel_drop(history: np.ndarray) -> np.ndarray:
+    """Per seed: (L_0 − L_T) / L_0 of a loss history (seeds, steps + 1)."""
+    return (history[:, 0] - history[:, -1]) / history[:, 0]
+
+
+def _training_table(config, percep, mlps) -> pd.DataFrame:
+    rows = []
+    for a, r in percep.items():
+        drop = stats.mean_ci(rel_drop(r["history"]))
+        rows.append(
+            {
+                "model": "perceptron",
+                "activation": a,
+                "n_seeds": config.seeds,
+                "max_grad_all_params": float(r["grad_max"].max()),
+                "max_grad_hidden": float("nan"),
+                "max_hidden_weight_change": float("nan"),
+                "max_abs_loss_change": float(np.max(np.abs(r["history"][:, -1] - r["history"][:, 0]))),
+                "rel_loss_drop": drop.mean,
+                "rel_loss_drop_lo": drop.lo,
+                "rel_loss_drop_hi": drop.hi,
+                "n_diverged": 0,
+            }
+        )
+    for a, r in mlps.items():
+        drop = stats.mean_ci(r["rel_drop"])
+        rows.append(
+            {
+                "model": "mlp",
+                "activation": a,
+                "n_seeds": config.seeds,
+                "max_grad_all_params": float(max(r["grad_hidden"].max(), r["grad_readout"].max())),
+                "max_grad_hidden": float(r["grad_hidden"].max()),
+                "max_hidden_weight_change": float(r["hidden_change"].max()),
+                "max_abs_loss_change": float(np.nanmax(np.abs(r["loss"][:, -1] - r["loss"][:, 0]))),
+                "rel_loss_drop": drop.mean,
+                "rel_loss_drop_lo": drop.lo,
+                "rel_loss_drop_hi": drop.hi,
+                "n_diverged": int(r["diverged"].sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+
+def _per_seed(model: str, r: dict) -> dict[str, np.ndarray]:
+    """The per-seed arrays of one population (perceptron or MLP) under the ``step_runs`` column names."""
+    if model == "perceptron":
+        none = np.full(len(r["grad_max"]), np.nan)
+        return {"diverged": np.zeros(len(none), bool), "max_grad_all_params": r["grad_max"], "max_grad_hidden": none,
+                "hidden_weight_change": none, "loss": r["history"], "rel_loss_drop": rel_drop(r["history"])}
+    return {"diverged": r["diverged"], "max_grad_all_params": np.maximum(r["grad_hidden"], r["grad_readout"]),
+            "max_grad_hidden": r["grad_hidden"], "hidden_weight_change": r["hidden_change"], "loss": r["loss"],
+            "rel_loss_drop": r["rel_drop"]}
+
+
+def _runs_table(percep, mlps) -> pd.DataFrame:
+    """One row per (model, activation, seed): what A2/C2 read beyond the aggregates of ``step_training``.
+
+    ``max_abs_loss_deviation`` is the max over logged steps of |L_t − L_0| (exactly 0: the loss never moved).
+    """
+    rows = []
+    for model, pops in (("perceptron", percep), ("mlp", mlps)):
+        for a, r in pops.items():
+            v = _per_seed(model, r)
+            for seed in range(len(v["loss"])):
+                rows.append(
+                    {
+                        "model": model,
+                        "activation": a,
+                        "seed": seed,
+                        "status": "diverged" if v["diverged"][seed] else "ok",
+                        **{k: float(v[k][seed]) for k in ("max_grad_all_params", "max_grad_hidden", "hidden_weight_change")},
+                        "max_abs_loss_deviation": float(np.max(np.abs(v["loss"][seed] - v["loss"][seed, 0]))),
+                        "rel_loss_drop": float(v["rel_loss_drop"][seed]),
+                    }
+                )
+    return pd.DataFrame(rows)
