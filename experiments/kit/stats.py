@@ -86,11 +86,58 @@ def paired(a, b, confidence: float = 0.95) -> Paired:
     d = a[ok] - b[ok]
     est = mean_ci(d, confidence)
     if len(d) < 2 or np.all(d == d[0]):
-        p = 1.0 if len(d) == 0 or np.all(d == 0) else 0.0
+        # no spread: the t statistic is undefined; n equal non-zero differences are the most extreme
+        # outcome of the exact sign / signed-rank test, p = 2 * 0.5**n (n = 1: p = 1), never 0
+        p = 1.0 if len(d) == 0 or np.all(d == 0) else float(min(1.0, 2.0 ** (1 - len(d))))
         return Paired(est, p, p)
     p_t = float(sps.ttest_1samp(d, 0.0).pvalue)
     p_w = float(sps.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
     return Paired(est, p_t, p_w)
+
+
+@dataclasses.dataclass(frozen=True)
+class Equivalence:
+    """A two one-sided test (TOST) of a mean difference against ``-margin < mean < +margin`` (R9)."""
+
+    diff: Estimate  # the mean difference and its (1 - 2 alpha) CI
+    margin: float
+    p_lower: float  # H0: mean <= -margin
+    p_upper: float  # H0: mean >= +margin
+    alpha: float
+
+    @property
+    def p(self) -> float:
+        """The TOST p-value: the larger of the two one-sided p-values."""
+        return max(self.p_lower, self.p_upper)
+
+    @property
+    def equivalent(self) -> bool:
+        """Both one-sided tests reject at ``alpha``: the (1 - 2 alpha) CI lies inside (-margin, margin)."""
+        return self.p < self.alpha
+
+    @property
+    def outside(self) -> bool:
+        """The (1 - 2 alpha) CI lies wholly beyond one side of the margin (surely not equivalent)."""
+        return bool(self.diff.lo >= self.margin or self.diff.hi <= -self.margin)
+
+
+def equivalence(values, margin: float, alpha: float = 0.025) -> Equivalence:
+    """TOST of the finite ``values`` (paired differences) at level ``alpha`` per side (R9).
+
+    ``alpha = 0.025`` makes the CI the 95% one of R3. With no spread the p-values are 0 or 1 by
+    where the (constant) mean lies.
+    """
+    v = np.asarray(values, dtype=float).ravel()
+    v = v[np.isfinite(v)]
+    est = mean_ci(v, 1 - 2 * alpha)
+    if len(v) < 2 or np.all(v == v[0]):
+        inside = len(v) > 0 and -margin < est.mean < margin
+        p = 0.0 if inside else 1.0
+        return Equivalence(est, float(margin), p, p, alpha)
+    se = v.std(ddof=1) / np.sqrt(len(v))
+    p_lower = float(sps.t.sf((est.mean + margin) / se, len(v) - 1))
+    p_upper = float(sps.t.cdf((est.mean - margin) / se, len(v) - 1))
+    return Equivalence(est, float(margin), p_lower, p_upper, alpha)
 
 
 def holm(p_values) -> np.ndarray:
