@@ -27,10 +27,37 @@ import acts
 from . import inits
 
 PRELU_INIT = 0.25
+# The activation name of "one of several elementwise activations, chosen per run": its act_params
+# are the branches (switch_params); the branch index is the ``switch`` collection's ``index``
+# (0 at init; set_switch sets it; train.train_runs takes it per run as ``variant``). Under vmap
+# over runs every branch is evaluated and one selected (elementwise cost only, no extra matmul).
+SWITCH = "switch"
 
 
 def _act_params(params: Sequence[tuple[str, float]] | dict) -> dict:
     return dict(params.items() if isinstance(params, dict) else params)
+
+
+def switch_params(branches: Sequence[str | tuple[str, dict]]) -> tuple:
+    """``act_params`` of the ``switch`` activation: each branch a name or (name, {param: value}).
+
+    Only elementwise activations (no learned slope, no noise, no groups) can be branches.
+    """
+    out = []
+    for branch in branches:
+        name, params = (branch, {}) if isinstance(branch, str) else (branch[0], dict(branch[1]))
+        if acts.get(name, **params).kind != "elementwise":
+            raise ValueError(f"switch branch {name!r} is not elementwise")
+        out.append((name, tuple(sorted(params.items()))))
+    return tuple(out)
+
+
+def set_switch(variables: dict, index) -> dict:
+    """``variables`` with every switch layer's branch index set to ``index`` (may be traced)."""
+    if "switch" not in variables:
+        return variables
+    chosen = jax.tree_util.tree_map(lambda v: jnp.full_like(v, index), variables["switch"])
+    return {**variables, "switch": chosen}
 
 
 class Activate(nn.Module):
@@ -41,6 +68,9 @@ class Activate(nn.Module):
 
     @nn.compact
     def __call__(self, h: jax.Array, train: bool = False) -> jax.Array:
+        if self.name_ == SWITCH:
+            index = self.variable("switch", "index", lambda: jnp.zeros((), jnp.int32)).value
+            return jax.lax.switch(index, [acts.get(n, **dict(p)).fn for n, p in self.params], h)
         act = acts.get(self.name_, **_act_params(self.params))
         if act.kind == "parametric":
             slope = self.param("slope", nn.initializers.constant(PRELU_INIT), (h.shape[-1],))
@@ -199,9 +229,9 @@ def scale_kernels(params, gain: jax.Array | float):
 
 
 def init_variables(model: nn.Module, key: jax.Array, x: jax.Array) -> dict:
-    """Initialise and keep only the state collections (``params``, ``batch_stats``)."""
+    """Initialise and keep only the state collections (``params``, ``batch_stats``, ``switch``)."""
     variables = model.init({"params": key, "rrelu": key}, x, train=False)
-    return {k: v for k, v in variables.items() if k in ("params", "batch_stats")}
+    return {k: v for k, v in variables.items() if k in ("params", "batch_stats", "switch")}
 
 
 def layer_stats(model: nn.Module, variables: dict, x: jax.Array, loss_fn, y: jax.Array) -> dict:

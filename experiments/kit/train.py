@@ -28,7 +28,7 @@ import optax
 
 from . import perf, sharding
 from .data import Dataset
-from .models import init_variables, scale_kernels
+from .models import init_variables, scale_kernels, set_switch
 
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "adam")
 LOSSES = ("xent", "mse")
@@ -166,6 +166,22 @@ def train_population(
     lrs = [learning_rates] if np.isscalar(learning_rates) else list(learning_rates)
     scales = [weight_scales] if np.isscalar(weight_scales) else list(weight_scales)
     runs, shape = run_grid(seeds, learning_rate=lrs, weight_scale=scales)
+    return train_runs(model, data, spec, runs, shape, probe)
+
+
+def train_runs(model: nn.Module, data: Dataset, spec: TrainSpec, runs: dict[str, np.ndarray],
+               shape: tuple[int, ...] | None = None, probe: ProbeFn | None = None) -> Population:
+    """Train the runs given as per-run arrays, in one jitted call (what :func:`train_population` calls).
+
+    ``runs``: ``seed`` and ``learning_rate`` (R,), optionally ``weight_scale`` (default 1) and
+    ``variant`` (default 0: the branch of a ``switch`` activation, :func:`models.switch_params`),
+    so runs of several same-shape activations, each with its own learning rates, share one
+    compile. ``shape`` (default ``(R,)``) is stored on the Population for reshaping.
+    """
+    n = len(runs["seed"])
+    shape = (n,) if shape is None else tuple(shape)
+    scale = np.asarray(runs.get("weight_scale", np.ones(n)), np.float32)
+    variant = np.asarray(runs.get("variant", np.zeros(n)), np.int32)
     if spec.steps % spec.log_every:
         raise ValueError(f"steps ({spec.steps}) must be a multiple of log_every ({spec.log_every})")
     order = np.random.default_rng(0).permutation(len(data.x_train))[: spec.n_eval]
@@ -173,18 +189,18 @@ def train_population(
     x_test, y_test = data.x_test[: spec.n_eval], data.y_test[: spec.n_eval]
     n_logs = spec.steps // spec.log_every
     fn = _population_fn(model, spec, probe, data.n_classes)
-    args = sharding.shard_runs(runs["seed"], runs["learning_rate"].astype(np.float32), runs["weight_scale"].astype(np.float32))
+    args = sharding.shard_runs(np.asarray(runs["seed"], np.int32), np.asarray(runs["learning_rate"], np.float32), scale, variant)
     data_args = sharding.replicate(*(np.asarray(a) for a in (data.x_train, data.y_train, x_eval, y_eval, x_test, y_test)))
-    step_flops = _step_flops(model, spec, data.n_classes, data.input_shape) * len(runs["seed"])
+    step_flops = _step_flops(model, spec, data.n_classes, data.input_shape) * n
     (metrics, diverged), final = perf.execute(fn, *args, *data_args, flops=step_flops * spec.steps)
-    metrics = {k: sharding.unpad(sharding.to_host(v), len(runs["seed"])) for k, v in metrics.items()}
-    final = jax.tree_util.tree_map(lambda a: sharding.unpad(sharding.to_host(a), len(runs["seed"])), final)
+    metrics = {k: sharding.unpad(sharding.to_host(v), n) for k, v in metrics.items()}
+    final = jax.tree_util.tree_map(lambda a: sharding.unpad(sharding.to_host(a), n), final)
     return Population(
         runs=runs,
         shape=shape,
         steps=np.arange(n_logs + 1) * spec.log_every,
         metrics=metrics,
-        diverged=sharding.unpad(sharding.to_host(diverged), len(runs["seed"])),
+        diverged=sharding.unpad(sharding.to_host(diverged), n),
         final=final,
     )
 
@@ -222,9 +238,9 @@ def _population_fn(model: nn.Module, spec: TrainSpec, probe: ProbeFn | None, n_c
             metrics.update(probe(model, variables, x_ev, y_ev))
         return metrics
 
-    def run_one(seed, lr, scale, x, y, x_ev, y_ev, x_te, y_te):
+    def run_one(seed, lr, scale, variant, x, y, x_ev, y_ev, x_te, y_te):
         init_key, data_key, noise_key = jax.random.split(jax.random.PRNGKey(seed), 3)
-        variables = init_variables(model, init_key, x[:1])
+        variables = set_switch(init_variables(model, init_key, x[:1]), variant)
         variables = {**variables, "params": scale_kernels(variables["params"], scale)}
         tx = optimizer(spec.optimizer, lr, spec.momentum)
         step = _make_step(model, spec, loss_fn, tx)
@@ -240,7 +256,7 @@ def _population_fn(model: nn.Module, spec: TrainSpec, probe: ProbeFn | None, n_c
         history = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), first, logged)
         return history, carry[0]
 
-    fn = perf.jit(jax.vmap(run_one, in_axes=(0, 0, 0) + (None,) * 6))
+    fn = perf.jit(jax.vmap(run_one, in_axes=(0, 0, 0, 0) + (None,) * 6))
     if key is not None:
         _POPULATION_FNS[key] = fn
     return fn
