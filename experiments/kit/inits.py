@@ -39,6 +39,7 @@ def _normal(std_of_fans: Callable[[int, int], float]) -> Initializer:
     def init(key, shape, dtype=jnp.float32):
         return std_of_fans(*_fans(shape)) * jax.random.normal(key, shape, dtype)
 
+    init.form = ("normal", std_of_fans)
     return init
 
 
@@ -47,6 +48,7 @@ def _uniform(limit_of_fans: Callable[[int, int], float]) -> Initializer:
         limit = limit_of_fans(*_fans(shape))
         return jax.random.uniform(key, shape, dtype, -limit, limit)
 
+    init.form = ("uniform", limit_of_fans)
     return init
 
 
@@ -77,6 +79,8 @@ def _orthogonal(key, shape, dtype=jnp.float32):
     flat = q if fan_in >= fan_out else q.T
     return flat.reshape(shape).astype(dtype)
 
+
+_orthogonal.form = ("orthogonal", lambda i, o: 1.0)
 
 _REGISTRY: dict[str, tuple[Initializer, str]] = {
     "normal": (_normal(lambda i, o: 1.0), "N(0,1)"),
@@ -114,3 +118,11 @@ def get(name: str, gain: float = 1.0) -> Initializer:
         return gain * base(key, shape, dtype)
 
     return init
+
+
+def form(name: str, shape: tuple) -> tuple[str, float]:
+    """``(kind, scale)``: a draw of ``name`` of this shape is ``scale`` times a standard draw of ``kind``
+    (``normal``: N(0, 1); ``uniform``: U(-1, 1); ``orthogonal``: orthonormal, scale 1), so that a sweep
+    can pass initialisers as array coefficients of a few standard draws (one compile for all inits)."""
+    kind, scale = get(name).form
+    return kind, float(scale(*_fans(shape)))

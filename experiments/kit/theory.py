@@ -4,14 +4,20 @@ For a wide net with weights N(0, sigma_w^2/fan_in) and biases N(0, sigma_b^2)
 (Poole et al. 2016; Schoenholz et al. 2017, "Deep Information Propagation"):
 
 - length map  q_{l+1} = sigma_w^2 E_z[phi(sqrt(q_l) z)^2] + sigma_b^2, fixed point q*;
-- chi_1 = sigma_w^2 E_z[phi'(sqrt(q*) z)^2]: the per-layer factor of E||dL/dh_l||^2, so a
-  gradient norm changes by sqrt(chi_1) per layer backwards (vanishes if chi_1 < 1);
-- correlation map c_{l+1} = (sigma_w^2 E[phi(u1)phi(u2)] + sigma_b^2)/q*, fixed point c*,
-  chi_c = sigma_w^2 E[phi'(u1)phi'(u2)] at c*, and the depth scale xi_c = -1/ln(chi_c).
+- chi_1 = sigma_w^2 E_z[phi'(sqrt(q) z)^2]: the per-layer factor of E||dL/dh_l||^2, so a
+  gradient norm changes by sqrt(chi_1) per layer backwards (vanishes if chi_1 < 1). Where the
+  length map has no fixed point within the depth, :func:`layerwise` gives chi_1 at each layer's q_l;
+- correlation map c_{l+1} = (sigma_w^2 E[phi(u1)phi(u2)] + sigma_b^2)/q*, fixed point c* (solved
+  for with a bracketing root finder, not iterated: near criticality the iteration converges too
+  slowly to trust), chi_c = sigma_w^2 E[phi'(u1)phi'(u2)] at c*, depth scale xi_c = -1/ln(chi_c).
   Nets are trainable iff depth <~ 6 xi_c (Schoenholz et al.).
 
-Expectations over z ~ N(0,1) use probabilists' Gauss-Hermite quadrature with an even number of
-nodes, so that no node sits on the kink at 0 (where relu' would be ambiguous).
+Expectations (DECISIONS.md R10). A fixed Gauss-Hermite grid cannot resolve phi'(h)^2 under
+h ~ N(0, q) at large q: its nodes nearest 0 sit at z = +-0.157 while sech^4(sqrt(q) z) lives
+within |z| < 1/sqrt(q). :func:`rule` is a composite Gauss-Legendre rule in z that always puts
+fine panels where the integrand's features are (|h| < FEATURE, split at the kink h = 0) and
+coarse panels over the rest of [-Z_MAX, Z_MAX]; its node count is fixed, so activations are
+evaluated (in float64) by one compiled program per group of activations.
 """
 
 from __future__ import annotations
@@ -20,12 +26,18 @@ import dataclasses
 from functools import lru_cache
 
 import jax
-import jax.numpy as jnp
 import numpy as np
+from scipy import optimize
 
 import acts
 
 from . import perf
+
+Z_MAX = 9.0  # |z| > 9 carries 2e-19 of the Gaussian mass
+FEATURE = 16.0  # the activations' features lie within |h| < 16 (sigmoid'(16)^2 ~ 1e-14)
+N_FINE, N_COARSE, N_GL = 40, 12, 8  # fine panels (two halves), coarse panels per side, nodes per panel
+CHUNK = 1 << 15  # activations are evaluated in chunks of this many points (one compile per group)
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(N_GL)
 
 
 @lru_cache(maxsize=4)
@@ -35,18 +47,140 @@ def _nodes(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def gaussian_expectation(fn, n: int = 100) -> float:
-    """E[fn(z)] for z ~ N(0, 1) by Gauss-Hermite quadrature."""
+    """E[fn(z)] for z ~ N(0, 1) by Gauss-Hermite quadrature: for integrands smooth on the scale of z
+    only (for E[f(sqrt(q) z)] at any q use :func:`expectation`)."""
     z, w = _nodes(n)
     return float(np.sum(w * np.asarray(fn(z), dtype=float)))
 
 
+def rule(centre, scale) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes z and weights w, shape (..., N), with E[g(centre + scale z)] = sum w g(centre + scale z).
+
+    ``centre`` and ``scale`` broadcast; g may have features (kinks, sharp peaks) anywhere in
+    |h| < FEATURE and must be smooth outside. Panels: [-Z, a], [a, k], [k, b], [b, Z] with
+    [a, b] the z-window of |h| < FEATURE and k the kink h = 0, all clipped to [-Z, Z].
+    """
+    centre, scale = np.broadcast_arrays(np.asarray(centre, float), np.asarray(scale, float))
+    s = np.maximum(scale, 1e-300)
+    a = np.clip((-FEATURE - centre) / s, -Z_MAX, Z_MAX)
+    b = np.clip((FEATURE - centre) / s, -Z_MAX, Z_MAX)
+    k = np.clip(-centre / s, a, b)
+    half = N_FINE // 2
+    edges = np.concatenate([np.linspace(-Z_MAX, a, N_COARSE + 1, axis=-1), np.linspace(a, k, half + 1, axis=-1)[..., 1:],
+                            np.linspace(k, b, half + 1, axis=-1)[..., 1:], np.linspace(b, Z_MAX, N_COARSE + 1, axis=-1)[..., 1:]],
+                           axis=-1)
+    mid, width = (edges[..., 1:] + edges[..., :-1]) / 2, (edges[..., 1:] - edges[..., :-1]) / 2
+    z = (mid[..., None] + width[..., None] * _GL_X).reshape(*mid.shape[:-1], -1)
+    w = (width[..., None] * _GL_W).reshape(z.shape) * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+    return z, w
+
+
+@lru_cache(maxsize=32)
+def _evaluator(specs: tuple):
+    """``evaluate(index, h) -> (phi(h), phi'(h))`` in float64 for the activation ``specs[index]``.
+
+    ``specs``: ((name, ((param, value), ...)), ...). One compiled program serves the whole group
+    (``lax.switch`` on the index) for every input size (inputs are padded to CHUNK points).
+    """
+    group = [acts.get(name, **dict(params)) for name, params in specs]
+
+    def branch(act):
+        deriv = act.derivative or jax.vmap(jax.grad(act.fn))
+        return lambda x: (act.fn(x), deriv(x))
+
+    fn = perf.jit(lambda i, x: jax.lax.switch(i, [branch(a) for a in group], x))
+
+    def evaluate(index: int, h) -> tuple[np.ndarray, np.ndarray]:
+        h = np.asarray(h, float)
+        flat = np.concatenate([h.ravel(), np.zeros((-h.size) % CHUNK)])
+        with jax.enable_x64(True):
+            outs = [fn(np.int32(index), chunk) for chunk in flat.reshape(-1, CHUNK)]
+            phi = np.concatenate([np.asarray(o[0], float) for o in outs])[: h.size]
+            dphi = np.concatenate([np.asarray(o[1], float) for o in outs])[: h.size]
+        return phi.reshape(h.shape), dphi.reshape(h.shape)
+
+    return evaluate
+
+
+def _both(activation: str, group=None, **params):
+    """``h -> (phi(h), phi'(h))`` (float64) of ``activation``; with ``group`` (activation names that
+    include it) the compiled program is shared by the whole group."""
+    if group:
+        names = tuple(group)
+        evaluate, index = _evaluator(tuple((n, ()) for n in names)), names.index(activation)
+    else:
+        evaluate, index = _evaluator(((activation, tuple(sorted(params.items()))),)), 0
+    return lambda h: evaluate(index, h)
+
+
 def _phi_and_dphi(name: str, **params):
-    act = acts.get(name, **params)
-    fn = perf.jit(jax.vmap(act.fn))
-    dfn = perf.jit(jax.vmap(jax.grad(lambda x: act.fn(x))))
-    phi = lambda x: np.asarray(fn(jnp.asarray(x, jnp.float32).ravel()), float).reshape(np.shape(x))
-    dphi = lambda x: np.asarray(dfn(jnp.asarray(x, jnp.float32).ravel()), float).reshape(np.shape(x))
-    return phi, dphi
+    both = _both(name, **params)
+    return (lambda x: both(x)[0]), (lambda x: both(x)[1])
+
+
+def moments(activation: str, q, centre=0.0, *, group=None, **params) -> dict[str, np.ndarray]:
+    """E[phi], E[phi^2], E[phi'], E[phi'^2], E[phi'^4] under h ~ N(centre, q), elementwise over ``q``."""
+    q = np.asarray(q, float)
+    scale = np.sqrt(np.maximum(q, 0.0))
+    z, w = rule(centre, scale)
+    p, d = _both(activation, group, **params)(np.asarray(centre, float)[..., None] + scale[..., None] * z)
+    return {"phi": np.sum(w * p, -1), "phi2": np.sum(w * p * p, -1), "dphi": np.sum(w * d, -1),
+            "dphi2": np.sum(w * d * d, -1), "dphi4": np.sum(w * d**4, -1)}
+
+
+def expectation(f, q, centre=0.0) -> np.ndarray:
+    """E[f(centre + sqrt(q) z)], z ~ N(0, 1), for a numpy-vectorised ``f`` of h (elementwise over q)."""
+    q = np.asarray(q, float)
+    scale = np.sqrt(np.maximum(q, 0.0))
+    z, w = rule(centre, scale)
+    return np.sum(w * np.asarray(f(np.asarray(centre, float)[..., None] + scale[..., None] * z), float), -1)
+
+
+@dataclasses.dataclass(frozen=True)
+class Layerwise:
+    """Mean field layer by layer from a given q_1 (R10: no fixed point assumed).
+
+    Arrays over layers l = 1..L: ``q`` (variance of h_l), ``chi_1`` = sigma_w^2 E[phi'(h_l)^2] (the
+    factor of E||dL/dh_l||^2 / E||dL/dh_(l+1)||^2), ``mean_dphi`` = E[phi'(h_l)], ``kappa`` =
+    E[phi'^4]/E[phi'^2]^2 (how unevenly phi'^2 spreads over units: the finite-width sensitivity);
+    ``q_star`` is q_L when the length map has converged within the depth, else NaN.
+    """
+
+    q: np.ndarray
+    chi_1: np.ndarray
+    mean_dphi: np.ndarray
+    kappa: np.ndarray
+    q_star: float
+
+
+def layerwise_many(activation: str, sigma_w2s, q1s, depth: int, sigma_b2: float = 0.0, *, group=None,
+                   **params) -> list[Layerwise]:
+    """:class:`Layerwise` for each (sigma_w^2, q_1) pair, vectorised over the pairs."""
+    sw = np.asarray(sigma_w2s, float)
+    q = np.asarray(q1s, float).copy()
+    rows = {k: [] for k in ("q", "chi_1", "mean_dphi", "kappa")}
+    for _ in range(depth):
+        ok = np.isfinite(q) & (q < 1e200)
+        m = moments(activation, np.where(ok, q, 1.0), group=group, **params)
+        rows["q"].append(np.where(ok, q, np.nan))
+        rows["chi_1"].append(np.where(ok, sw * m["dphi2"], np.nan))
+        rows["mean_dphi"].append(np.where(ok, m["dphi"], np.nan))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rows["kappa"].append(np.where(ok, m["dphi4"] / m["dphi2"] ** 2, np.nan))
+        q = np.where(ok, sw * m["phi2"] + sigma_b2, np.nan)
+    arr = {k: np.stack(v, axis=-1) for k, v in rows.items()}
+    out = []
+    for i in range(len(sw)):
+        qs = arr["q"][i]
+        converged = depth > 1 and np.isfinite(qs[-1]) and abs(qs[-1] - qs[-2]) <= 1e-6 * max(abs(qs[-1]), 1e-300)
+        out.append(Layerwise(qs, arr["chi_1"][i], arr["mean_dphi"][i], arr["kappa"][i],
+                             float(qs[-1]) if converged else float("nan")))
+    return out
+
+
+def layerwise(activation: str, sigma_w2: float, q1: float, depth: int, sigma_b2: float = 0.0, **params) -> Layerwise:
+    """:class:`Layerwise` of one (activation, sigma_w^2, sigma_b^2) from the first layer's q_1."""
+    return layerwise_many(activation, [sigma_w2], [q1], depth, sigma_b2, **params)[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +196,7 @@ class MeanField:
     chi_c: float
     xi_c: float
     mean_dphi: float  # E[phi'(h)] at q*: the mean derivative per layer (claim D2)
+    q_converged: bool = True  # the length map reached its fixed point within the iterations
 
     @property
     def grad_log_decay(self) -> float:
@@ -69,59 +204,70 @@ class MeanField:
         return 0.5 * float(np.log(self.chi_1)) if self.chi_1 > 0 else -np.inf
 
 
-def q_fixed_point(phi, sigma_w2: float, sigma_b2: float, q0: float = 1.0, iters: int = 500) -> float:
-    """Iterate the length map to its fixed point (or to where it blows up/vanishes)."""
-    z, w = _nodes(100)
+def _iterate_q(phi, sigma_w2: float, sigma_b2: float, q0: float, iters: int) -> tuple[float, bool]:
     q = q0
     for _ in range(iters):
-        new = sigma_w2 * np.sum(w * phi(np.sqrt(q) * z) ** 2) + sigma_b2
+        new = sigma_w2 * float(expectation(lambda h: phi(h) ** 2, q)) + sigma_b2
         if not np.isfinite(new) or new > 1e12:
-            return float("inf")
+            return float("inf"), False
         if abs(new - q) < 1e-10 * max(1.0, q):
-            return float(new)
+            return float(new), True
         q = new
-    return float(q)
+    return float(q), False
 
 
-def _pair_expectation(fa, fb, q: float, c: float, n: int = 60) -> float:
-    z, w = _nodes(n)
-    z1, z2 = np.meshgrid(z, z, indexing="ij")
-    ww = np.outer(w, w)
+def q_fixed_point(phi, sigma_w2: float, sigma_b2: float, q0: float = 1.0, iters: int = 500) -> float:
+    """Iterate the length map to its fixed point (or to where it blows up/vanishes)."""
+    return _iterate_q(phi, sigma_w2, sigma_b2, q0, iters)[0]
+
+
+def _pair_expectation(both, q: float, c: float) -> tuple[float, float]:
+    """(E[phi(u1)phi(u2)], E[phi'(u1)phi'(u2)]) for (u1, u2) of variance q and correlation c:
+    u2 | u1 ~ N(c u1, q (1 - c^2)), both integrals by :func:`rule` (outer over u1, inner over u2)."""
+    z1, w1 = rule(0.0, np.sqrt(q))
     u1 = np.sqrt(q) * z1
-    u2 = np.sqrt(q) * (c * z1 + np.sqrt(max(0.0, 1 - c * c)) * z2)
-    return float(np.sum(ww * fa(u1) * fb(u2)))
+    s = np.sqrt(max(0.0, q * (1 - c * c)))
+    z2, w2 = rule(c * u1, s)
+    p1, d1 = both(u1)
+    p2, d2 = both(c * u1[:, None] + s * z2)
+    return float(np.sum(w1 * p1 * np.sum(w2 * p2, -1))), float(np.sum(w1 * d1 * np.sum(w2 * d2, -1)))
+
+
+def _c_star(both, sigma_w2: float, sigma_b2: float, q: float, chi_1: float) -> float:
+    """The stable fixed point of the correlation map: 1 in the ordered phase (chi_1 <= 1), else the
+    largest root below 1 of G(c) = (sigma_w^2 E[phi(u1)phi(u2)] + sigma_b^2)/q - c (brentq, to 1e-12)."""
+    if not chi_1 > 1:
+        return 1.0
+
+    def gap(c):
+        return (sigma_w2 * _pair_expectation(both, q, c)[0] + sigma_b2) / q - c
+
+    hi = next((1 - eps for eps in (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7) if gap(1 - eps) < 0), None)
+    if hi is None:  # G stays >= 0 up to 1 - 1e-7: c* within 1e-7 of 1
+        return 1.0
+    lo = next((c for c in (0.0, -0.5, -1.0) if gap(c) > 0), None)
+    return -1.0 if lo is None else float(optimize.brentq(gap, lo, hi, xtol=1e-12))
 
 
 def mean_field(activation: str, sigma_w2: float, sigma_b2: float = 0.0, **params) -> MeanField:
     """All mean-field quantities for ``activation`` at (sigma_w^2, sigma_b^2)."""
-    phi, dphi = _phi_and_dphi(activation, **params)
-    return _mean_field_with(activation, phi, dphi, sigma_w2, sigma_b2)
+    return _mean_field_with(activation, _both(activation, **params), sigma_w2, sigma_b2)
 
 
 def mean_field_many(activation: str, sigma_w2s, sigma_b2: float = 0.0, **params) -> list[MeanField]:
     """``[mean_field(activation, s, sigma_b2) for s in sigma_w2s]`` with phi, phi' compiled once (sweeps)."""
-    phi, dphi = _phi_and_dphi(activation, **params)
-    return [_mean_field_with(activation, phi, dphi, float(s), sigma_b2) for s in sigma_w2s]
+    both = _both(activation, **params)
+    return [_mean_field_with(activation, both, float(s), sigma_b2) for s in sigma_w2s]
 
 
-def _mean_field_with(activation: str, phi, dphi, sigma_w2: float, sigma_b2: float) -> MeanField:
-    q = q_fixed_point(phi, sigma_w2, sigma_b2)
-    if not np.isfinite(q) or q <= 0:
-        q_eval = 1.0 if not np.isfinite(q) else 1e-12
-    else:
-        q_eval = q
-    z, w = _nodes(100)
-    h = np.sqrt(q_eval) * z
-    chi_1 = sigma_w2 * float(np.sum(w * dphi(h) ** 2))
-    mean_dphi = float(np.sum(w * dphi(h)))
-    c = 0.5
-    for _ in range(300):
-        new = (sigma_w2 * _pair_expectation(phi, phi, q_eval, c) + sigma_b2) / q_eval
-        new = float(np.clip(new, -1.0, 1.0))
-        if abs(new - c) < 1e-9:
-            c = new
-            break
-        c = new
-    chi_c = sigma_w2 * _pair_expectation(dphi, dphi, q_eval, c)
-    xi_c = -1.0 / np.log(chi_c) if 0 < chi_c and abs(np.log(chi_c)) > 1e-12 else np.inf
-    return MeanField(activation, sigma_w2, sigma_b2, q, chi_1, c, chi_c, float(abs(xi_c)), mean_dphi)
+def _mean_field_with(activation: str, both, sigma_w2: float, sigma_b2: float) -> MeanField:
+    q, converged = _iterate_q(lambda h: both(h)[0], sigma_w2, sigma_b2, 1.0, 500)
+    q_eval = (1.0 if not np.isfinite(q) else 1e-12) if not (np.isfinite(q) and q > 0) else q
+    z, w = rule(0.0, np.sqrt(q_eval))
+    d = both(np.sqrt(q_eval) * z)[1]
+    chi_1 = sigma_w2 * float(np.sum(w * d * d))
+    mean_dphi = float(np.sum(w * d))
+    c = _c_star(both, sigma_w2, sigma_b2, q_eval, chi_1)
+    chi_c = chi_1 if c == 1.0 else sigma_w2 * _pair_expectation(both, q_eval, c)[1]
+    xi_c = -1.0 / np.log(chi_c) if 0 < chi_c < 1 and abs(np.log(chi_c)) > 1e-12 else np.inf
+    return MeanField(activation, sigma_w2, sigma_b2, q, chi_1, c, chi_c, float(xi_c), mean_dphi, converged)
