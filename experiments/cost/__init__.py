@@ -2,15 +2,15 @@
 
 Run: python -m experiments.cost --config configs/cost.py:smoke
 
-Part 1 times every registered elementwise activation (plus prelu and rrelu's test-time form)
-alone on a large float32 array, forward and forward+backward (``jax.vjp``), jitted, with
-``block_until_ready``; XLA's cost analysis counts its FLOPs and transcendental operations per
-element (a deterministic reading of "involves exponentials"). Part 2 times a whole training step
-(forward, backward, SGD update; ``lax.scan`` over a few steps) of a real MLP and CNN on
-Fashion-MNIST-shaped batches with each activation and with the identity. All timings are taken
-round-robin (one shuffled round per repetition), paired within a round, reported as medians and
-inter-quartile ranges. The verdict uses margins from the config so noise does not flip it.
-Measurements in :mod:`.measure`, the claim in :mod:`.claims`, figures in :mod:`.figures`.
+Part (a) times every configured activation alone: ``chain_length`` chained applications
+(x <- x + eps·f(x), or with its vector-Jacobian product) inside one jitted loop, so dispatch is
+outside the per-application time, with identity's time (the loop's floor) subtracted; XLA's cost
+analysis counts FLOPs and transcendental operations per element. Part (b) times a whole training
+step (forward, backward, SGD update; a few chained in a ``lax.scan``) of an MLP >= 1024 wide and a
+CNN per activation. One compiled program per mode and per model (a ``lax.switch`` over the
+activations with a scalar index, so only the chosen branch runs), kept warm; rounds interleave
+every activation in a fresh order; CIs are bootstraps over rounds. Measurements in
+:mod:`.measure`, the claim in :mod:`.claims`, figures in :mod:`.figures`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from . import claims, measure
 
 
 def summary(t, config) -> dict:
-    """Deterministic numbers (XLA cost analysis) that the regression check compares."""
+    """Deterministic numbers (XLA cost analysis, shapes) that the regression check compares."""
     out = {}
     for name in config.activations:
         out[f"fwd_transcendentals_per_elem/{name}"] = t.costs[name]["fwd"]["transcendentals"]
@@ -30,6 +30,7 @@ def summary(t, config) -> dict:
     for kind in ("mlp", "cnn"):
         sub = steps[(steps.model == kind) & (steps.activation == config.reference)]
         out[f"step_mflops/{kind}"] = float(sub.step_mflops.iloc[0])
+        out[f"activation_elements/{kind}"] = float(sub.activation_elements.iloc[0])
     return out
 
 
@@ -39,23 +40,25 @@ def notes(t, config) -> str:
     return (
         "Claim H2: sigmoid/tanh 'involve exponentials and are expensive'; ReLU 'needs one comparison'; "
         "ELU 'a little more'; Mish 'slow'; 'for large nets this adds a lot of training time'.\n\n"
-        f"Part 1 (figure `alone_ratio`, table `alone`): each activation alone on {config.n_elements:,} float32 "
-        f"elements, jitted, forward and forward+backward (`jax.vjp`), {config.reps} round-robin rounds x "
-        f"{config.calls_per_rep} calls (the fastest call of a round counts: other processes only add time); "
-        "ratios to ReLU are paired within a round (median, quartiles over rounds). "
-        "XLA's cost analysis gives FLOPs and transcendental ops per element (deterministic; what the "
-        "regression check compares). Part 2 (figure `step_overhead`, table `steps`): a whole SGD step "
-        f"(forward, backward, update) of an MLP {tuple(config.mlp_widths)} (batch {config.batch_size}) and a CNN "
-        f"channels {tuple(config.cnn_channels)} + dense {tuple(config.cnn_dense_widths)} (batch "
-        f"{config.cnn_batch_size}) on {config.dataset} shapes, per activation and with the identity, "
-        f"{config.reps} rounds x fastest of {dict(config.step_calls_per_rep)} calls.\n\n"
+        f"(a) (figure `alone_ratio`, tables `alone`, `alone_rounds`): each activation on {config.n_elements:,} float32 "
+        f"elements, {config.chain_length} chained applications per call inside one jitted loop (dispatch outside the "
+        f"per-application time), forward and forward+backward (`jax.vjp`); `*_excess_ratio` = (time − {config.floor}'s) "
+        f"/ ({config.reference}'s − {config.floor}'s), `*_gross_ratio` = time / {config.reference}'s (the loop floor included, "
+        "the unit of Derczynski's whole-op ratios); bootstrap 95% CIs over "
+        f"{config.reps} interleaved rounds, each the fastest of {config.calls_per_rep} calls. An excess ratio whose CI "
+        f"is unbounded above means {config.reference} costs nothing measurable over the floor. XLA's cost analysis gives "
+        "FLOPs and transcendentals per element (deterministic; what the regression check compares).\n\n"
+        f"(b) (figure `step_overhead`, tables `steps`, `step_rounds`): {config.steps_per_call} chained SGD steps per "
+        f"call of an MLP {tuple(config.mlp_widths)} (batch {config.batch_size}) and a CNN channels "
+        f"{tuple(config.cnn_channels)} + dense {tuple(config.cnn_dense_widths)} (batch {config.cnn_batch_size}) on "
+        f"{config.dataset} shapes; `overhead_vs_relu` = step time / {config.reference}'s − 1 with its CI; "
+        "`flops_per_activation_element` says how much matmul work each activation value shares (larger nets: more).\n\n"
         f"Published beside ours: ELU nets on ImageNet ran {100 * pub.elu_imagenet_slowdown:.0f}% slower than "
-        f"ReLU's (Clevert et al.); Mish built from PyTorch ops ran {pub.mish_pytorch_forward}x (forward) and "
-        f"{pub.mish_pytorch_backward}x (backward) slower than ReLU on a GPU; a CPU study (Derczynski 2020) "
-        "found activation-only ratios to ReLU of "
-        + ", ".join(f"{k} {v}" for k, v in dict(pub.derczynski_cpu).items())
-        + ". Timings are from whatever machine ran this (see manifest.json: device); medians resist but do "
-        "not remove the noise of a shared machine."
+        f"ReLU's (Clevert et al., GPU); Mish built from PyTorch ops ran {pub.mish_gpu_forward}x (forward) and "
+        f"{pub.mish_gpu_backward}x (backward) ReLU's time (GPU); Derczynski 2020 (CPU, PyTorch) found activation-only "
+        "ratios to ReLU of " + ", ".join(f"{k} {v}" for k, v in dict(pub.derczynski_cpu).items())
+        + ". Timings are from whatever machine ran this (manifest.json: device); on a shared machine the CIs "
+        "widen and parts become inconclusive rather than wrong."
     )
 
 
