@@ -4,7 +4,9 @@
 elementwise jnp function, and registers it for this process under the name
 ``"mypkg.acts:softclip"``, so every experiment accepts it where it accepts a registered name:
 ``--config.activations="('relu','mypkg.acts:softclip')"``. ``module:function:derivative`` also
-names its closed-form derivative (a function of the same module) for the formula check.
+names its closed-form derivative (a function of the same module) for the formula check: it is kept
+apart (:func:`given_derivative`), and the registry's ``derivative`` is autodiff of the function,
+so that measurements needing a derivative (phi'(h) per layer, dead units) never rest on it.
 Properties (range, zero-centring, monotonicity, f'(0), max |f'|) are computed as for the
 built-in ones. Anything else is a ``ValueError`` with one line.
 """
@@ -23,6 +25,7 @@ import numpy as np
 from acts import registry
 
 GRID = (-30.0, 30.0, 4001)  # where a user function must be finite
+_GIVEN: dict[str, Callable | None] = {}  # user spec -> the derivative it names (None: none named)
 
 
 def is_user_spec(name: str) -> bool:
@@ -85,6 +88,17 @@ def check_elementwise(spec: str, fn: Callable) -> None:
         raise ValueError(f"activation {spec!r} is not a pure elementwise function (results depend on call, shape or position)")
 
 
+def autodiff_derivative(fn: Callable) -> Callable:
+    """The elementwise derivative of ``fn`` by ``jax.grad`` (any input shape)."""
+    grad = jax.grad(lambda v: fn(v))
+    return lambda x: jnp.vectorize(grad)(x)
+
+
+def given_derivative(name: str) -> Callable | None:
+    """The closed-form derivative a user spec ``module:function:derivative`` names (None when it names none)."""
+    return _GIVEN.get(name)
+
+
 def resolve(name: str) -> str:
     """``name`` itself once it is registered: a built-in name, or a user ``module:function`` (checked, then registered)."""
     if not is_user_spec(name):
@@ -95,5 +109,6 @@ def resolve(name: str) -> str:
         return name
     fn, derivative = _import(name)
     check_elementwise(name, fn)
-    registry.register(name, fn, derivative=derivative, kind="elementwise", claims=())
+    registry.register(name, fn, derivative=autodiff_derivative(fn), kind="elementwise", claims=())
+    _GIVEN[name] = derivative
     return name

@@ -64,8 +64,8 @@ def execute(experiment: Experiment, config: ml_collections.ConfigDict, workdir: 
     return result
 
 
-def main(experiment: Experiment, argv: list[str] | None = None) -> None:
-    """Parse flags, run, write ``results/<name>/`` and print the verdicts."""
+def main(experiment: Experiment, argv: list[str] | None = None) -> results.Result:
+    """Parse flags, run, write ``results/<name>/`` (or ``experiment.default_workdir(config)``), print the verdicts."""
     from absl import flags
     from ml_collections import config_flags
 
@@ -94,14 +94,18 @@ def main(experiment: Experiment, argv: list[str] | None = None) -> None:
     except (flags.Error, *USER_ERRORS) as err:
         fail(_last_error(str(err)))
     perf.enable_compile_cache(values.compile_cache)
+    workdir = values.workdir
     try:
-        result = execute(experiment, config, values.workdir)
+        if experiment.default_workdir is not None and not values["workdir"].present:
+            workdir = str(experiment.default_workdir(config))
+        result = execute(experiment, config, workdir)
     except (kit_config.ConfigError, DataMissing, results.WorkdirError) as err:
         fail(str(err))
     except KeyboardInterrupt:
-        interrupted(values.workdir)
+        interrupted(workdir)
     for v in result.verdicts:
         value = "" if v.value is None else f" value={v.value:.4g}"
         ci = "" if not v.ci else f" ci=[{v.ci[0]:.4g}, {v.ci[1]:.4g}]"
         print(f"{v.claim}: {v.verdict}{value}{ci}")
-    print(f"wrote {values.workdir}")
+    print(f"wrote {workdir}")
+    return result

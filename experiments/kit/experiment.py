@@ -57,6 +57,8 @@ class Experiment:
     summary: Callable[[Tables, ml_collections.ConfigDict], dict] | None = None
     notes: Callable[[Tables, ml_collections.ConfigDict], str] | None = None
     figures: Sequence[Callable] = ()  # figures no claim names
+    # where the CLI writes when --workdir is not given (None: results/<name>); the scorecard's is per activation
+    default_workdir: Callable[[ml_collections.ConfigDict], str | Path] | None = None
 
     def __post_init__(self):
         ids = [c.id for c in self.claims]

@@ -12,13 +12,17 @@ import pkgutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+# Packages that decide no claim (measurement cards): run by their own command, not by scripts/reproduce,
+# scripts/regression, the ledger or the claim tests. experiments.scorecard scores one activation.
+TOOLS = ("scorecard",)
 
 
 def names() -> list[str]:
-    """Experiment module names, sorted."""
+    """Experiment module names (claim experiments; :data:`TOOLS` left out), sorted."""
     import experiments
 
-    modules = (m.name for m in pkgutil.iter_modules(experiments.__path__) if m.ispkg and m.name != "kit" and not m.name.startswith("_"))
+    modules = (m.name for m in pkgutil.iter_modules(experiments.__path__)
+               if m.ispkg and m.name != "kit" and m.name not in TOOLS and not m.name.startswith("_"))
     return sorted(name for name in modules if (ROOT / "configs" / f"{name}.py").exists())
 
 
