@@ -1,11 +1,14 @@
 """Config of experiments.linear_collapse (claims A1, C1: without a nonlinearity depth collapses).
 
 Run:      python -m experiments.linear_collapse --config configs/linear_collapse.py:smoke
-Runtime:  default 34 s on 2 idle CPU cores (committed run: compile 24 s in 63 compiles, execute 8 s,
-          47.8 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+Runtime:  default ~25 s on 2 idle CPU cores (estimate: 6 trainer compiles, the deep identity, c·x
+          and tanh nets sharing one through the kit's ``switch`` activation; ~200 runs x 1000 steps
+          per data set plus learning-rate extensions); smoke presets run in the test suite at XLA
+          opt level 0.
 Expected: the trained deep linear nets (identity, and c*x) equal their composed affine map to
-          float32 precision; their best training loss equals a single linear layer's on xor,
-          two_moons and mnist1d, while relu and tanh nets of the same size reach a lower loss.
+          float32 precision; their best training loss is equivalent (TOST, margin below) to a
+          single linear layer's on xor, two_moons and mnist1d, while relu and tanh nets of the same
+          size reach a lower loss.
 """
 
 from experiments.kit import config as kc
@@ -21,9 +24,18 @@ def get_config(preset: str | None = None):
         "depth": 3,  # hidden layers of the deep nets
         "linear_c": 0.8,  # the c of the c*x activation (acts "linear"); three layers of c*x = one of c^3*x
         "nonlinear": ("relu", "tanh"),
+        # R6: each arm its customary initialisation (He for the ReLU family, Glorot otherwise: the linear nets,
+        # the single layer, tanh)
         "initializer": "xavier_uniform",
+        "relu_family_initializer": "he_uniform",
         "seeds": 10,
-        "learning_rates": (0.003, 0.01, 0.03),  # adam; the best per condition (lowest mean best-loss)
+        # R6: each condition its own best learning rate (adam) from a log grid of 3 points per decade; the best
+        # minimises the mean over seeds of the best loss. A best at the edge of the rates tried adds a block of
+        # as many points beyond that edge (same lattice), at most lr_extensions times; a best still at an edge
+        # is flagged (lr_at_edge) in best_loss.
+        "learning_rates": (0.001, 0.00215, 0.00464, 0.01),  # the linear conditions (one layer, deep identity, c*x)
+        "nonlinear_learning_rates": (0.01, 0.0215, 0.0464, 0.1),  # relu, tanh
+        "lr_extensions": 2,
         "optimizer": "adam",
         "loss": "xent",
         "steps": 1000,
@@ -34,21 +46,30 @@ def get_config(preset: str | None = None):
             "a1": {
                 # (a) max |net(x) - (x A + b)| / max |net(x)| over the test inputs, every trained run
                 "collapse_rel_tol": 1e-5,
-                # (b) equivalence: the paired 95% CI of best-loss(deep linear) - best-loss(one layer)
-                # lies inside [-equiv_tol, +equiv_tol] (nats)
-                "equiv_tol": 0.02,
-                # (b) "strictly better": the paired 95% CI of best-loss(nonlinear) - best-loss(one layer)
+                # (b) DECISIONS.md A1 / R9: equivalence of best losses, deep linear - one layer, by a two one-sided
+                # t-test (TOST) over seeds with each side at equiv_alpha = 0.025, i.e. the paired 95% CI of R3
+                # inside +-equiv_margin: supported; CI wholly outside the margin: refuted; else inconclusive.
+                # Why 0.02 nats (the margin of revision 1, kept): a twelfth of the smallest gain a nonlinear net
+                # of the same size makes over one layer here (0.26 nats on two_moons in revision 1) and ~1% of the
+                # single layer's loss on mnist1d (1.61 nats): a difference of function class shows as a gap of the
+                # nonlinear nets' order, one of optimisation between two parameterisations of the same class is
+                # far smaller.
+                "equiv_margin": 0.02,
+                "equiv_alpha": 0.025,
+                # (c) "strictly better": the paired 95% CI of best-loss(nonlinear) - best-loss(one layer)
                 # lies below -better_margin (nats)
                 "better_margin": 0.0,
             }
         },
-        "published": {"a1": "documents 000-003: any depth of c*x layers is one linear layer (c^3*x for three)"},
+        "published": {"a1": "none published (a mathematical identity: a composition of affine maps is affine)"},
     }
     overrides = {
         "smoke": {
             "datasets": ("xor",),
             "seeds": 3,
-            "learning_rates": (0.01, 0.03),
+            "learning_rates": (0.00464, 0.01),
+            "nonlinear_learning_rates": (0.0215, 0.0464),
+            "lr_extensions": 1,
             "steps": 200,
             "log_every": 50,
             "n_eval": 512,

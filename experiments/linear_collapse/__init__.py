@@ -27,17 +27,22 @@ def summary(t, config) -> dict:
 def notes(t, config) -> str:
     """The experiment page's description of the nets and tables."""
     return (
-        f"**Nets.** MLPs of {config.depth} hidden layers of width {config.width} ({config.initializer} init) with the "
-        f"identity, c·x (c = {config.linear_c}), relu or tanh activation, and a single linear layer (no hidden "
-        f"layer), trained with {config.optimizer} for {config.steps} steps (batch {config.batch_size}, softmax "
-        f"cross-entropy) over learning rates {tuple(config.learning_rates)} (vmapped; the best per condition is "
-        f"the lowest mean best-loss) and {config.seeds} seeds (paired: same init keys and data order).\n\n"
+        f"**Nets.** MLPs of {config.depth} hidden layers of width {config.width} with the identity, c·x "
+        f"(c = {config.linear_c}), relu or tanh activation, and a single linear layer (no hidden layer), trained with "
+        f"{config.optimizer} for {config.steps} steps (batch {config.batch_size}, softmax cross-entropy), "
+        f"{config.seeds} seeds (paired: same data order). R6: {config.relu_family_initializer} init for relu, "
+        f"{config.initializer} otherwise; each condition its own learning rate, the best (lowest mean best-loss) from "
+        f"a grid of 3 per decade starting at {tuple(config.learning_rates)} (linear conditions) or "
+        f"{tuple(config.nonlinear_learning_rates)} (relu, tanh), extended by blocks beyond an edge where the best lies "
+        f"(at most {config.lr_extensions} times; `lr_sweep` lists every rate tried, `best_loss.lr_at_edge` flags a best "
+        "still at an edge). The deep identity, c·x and tanh nets share one compiled trainer (the kit's `switch` "
+        "activation).\n\n"
         "**Best loss** = the lowest training loss logged (on a fixed training subset) during the run. "
         "(a) `collapse` compares the trained deep linear net with the affine map obtained by multiplying its "
         f"weights (with the factor c^{config.depth} for c·x). (b) `paired_differences`: best loss of each deep net "
-        "minus that of the single linear layer, with paired 95% CIs.\n\n"
-        "**Figures.** `loss_curves`: mean training loss (best learning rate) per data set; "
-        "`decision_boundaries`: the seed-0 net of each condition on the last data set shown (two_moons by default)."
+        "minus that of the single linear layer, paired 95% CIs; A1 tests equivalence (TOST) on `best_loss_seeds`.\n\n"
+        "**Figures.** `loss_curves`: mean training loss (best learning rate) per data set, each condition its own "
+        "line style and marker; `decision_boundaries`: the seed-0 net of each condition on two_moons."
     )
 
 

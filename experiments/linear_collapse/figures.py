@@ -1,4 +1,4 @@
-"""Figures of experiments.linear_collapse (A1, C1): loss curves and decision boundaries."""
+"""Figures of experiments.linear_collapse (A1, C1): loss curves and decision boundaries (R12)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,28 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .measure import DEEP_C, DEEP_LINEAR, conditions
+from experiments.kit import plots
+
+from .measure import conditions
 
 
 def loss_curves(t, config):
-    """Mean training loss at the best learning rate, per data set (A1, C1)."""
-    curves, conds = t.curves, conditions(config)
-    fig, axes = plt.subplots(1, len(config.datasets), figsize=(4.2 * len(config.datasets), 3.4), squeeze=False)
+    """Mean training loss at each condition's best learning rate, per data set (A1, C1); every series its own
+    line style and marker, since the deep linear nets lie on top of the single layer."""
+    curves, conds, best = t.curves, conditions(config), t.best_loss.set_index(["dataset", "condition"])
+    fig, axes = plt.subplots(1, len(config.datasets), figsize=(4.4 * len(config.datasets), 3.6), squeeze=False)
     for ax, ds_name in zip(axes[0], config.datasets, strict=True):
-        for cond in conds:
+        for cond, (colour, ls, marker) in zip(conds, plots.styles(), strict=False):
             steps, loss = curves[(ds_name, cond)]
-            ax.plot(steps, np.nanmean(loss, axis=0), label=cond, ls="--" if cond in (DEEP_LINEAR, DEEP_C) else "-")
+            mean = np.nanmean(loss, axis=0)
+            lr = best.loc[(ds_name, cond), "best_learning_rate"]
+            ax.plot(steps, mean, color=colour, ls=ls, marker=marker, ms=4, markevery=max(1, len(steps) // 6),
+                    label=f"{cond} (lr {lr:.3g})")
         ax.set_title(f"A1/C1: {ds_name}")
         ax.set_xlabel("training step")
-        ax.set_ylabel("training loss (mean over seeds)")
+        ax.set_ylabel(f"training loss (mean of {config.seeds} seeds)")
         ax.set_yscale("log")
-    axes[0, 0].legend(fontsize=8)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -2,9 +2,14 @@
 
 (a) A trained deep net with the identity (or c·x) activation equals the affine map obtained by
 multiplying its weights (three layers of c·x = one layer of c³·x). (b) On tasks that are not
-linearly separable (xor, two_moons, mnist1d) its best training loss equals a single linear
-layer's, while relu/tanh nets of the same size do strictly better. Every condition is one
-``train.train_population`` call (seeds x learning rates vmapped); comparisons are paired by seed.
+linearly separable (xor, two_moons, mnist1d) its best training loss is equivalent to a single
+linear layer's, while relu/tanh nets of the same size do strictly better.
+
+Conditions with the same widths and initialiser share one compiled trainer: the kit's ``switch``
+activation picks each run's activation (``train.train_runs`` with a per-run ``variant``), and each
+condition has its own learning rates (R6): a grid, extended by blocks of the same size beyond an
+edge where the best lies (no recompile: the blocks fill the same run slots). Seeds are shared, so
+every comparison is paired (same data order).
 """
 
 from __future__ import annotations
@@ -13,30 +18,52 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
-import pandas as pd
 
 import acts
-from experiments.kit import data, models, perf, stats, train
+from experiments.kit import data, models, perf, train
+from experiments.kit.config import ConfigError
 
 ONE_LAYER = "one_linear_layer"
 DEEP_LINEAR = "deep_linear"
 DEEP_C = "deep_c_linear"
+RELU_FAMILY = ("relu", "leaky_relu", "elu")  # R6: He initialisation
 
 
 def conditions(config: ml_collections.ConfigDict) -> dict[str, dict]:
-    """Model fields of each condition (same widths for every deep net) (claim A1)."""
-    deep = (config.width,) * config.depth
+    """Fields of each condition: activation (and params), widths, initialiser, learning-rate grid (A1, R6)."""
+    deep, c = (config.width,) * config.depth, float(config.linear_c)
+    lin = tuple(config.learning_rates)
     out = {
-        ONE_LAYER: {"widths": (), "activation": "identity"},
-        DEEP_LINEAR: {"widths": deep, "activation": "identity"},
-        DEEP_C: {"widths": deep, "activation": "linear", "act_params": {"c": float(config.linear_c)}},
+        ONE_LAYER: {"widths": (), "activation": "identity", "params": {}, "init": config.initializer, "grid": lin},
+        DEEP_LINEAR: {"widths": deep, "activation": "identity", "params": {}, "init": config.initializer, "grid": lin},
+        DEEP_C: {"widths": deep, "activation": "linear", "params": {"c": c}, "init": config.initializer, "grid": lin},
     }
     for name in config.nonlinear:
-        out[name] = {"widths": deep, "activation": name}
+        init = config.relu_family_initializer if name in RELU_FAMILY else config.initializer
+        out[name] = {"widths": deep, "activation": name, "params": {}, "init": init,
+                     "grid": tuple(config.nonlinear_learning_rates)}
     return out
 
 
-def composed_map(params: dict, n_hidden: int, c: float = 1.0) -> tuple[jax.Array, jax.Array]:
+def groups(conds: dict[str, dict]) -> dict[tuple, list[str]]:
+    """Conditions that share a compiled trainer: same widths and initialiser."""
+    out: dict[tuple, list[str]] = {}
+    for name, f in conds.items():
+        out.setdefault((f["widths"], f["init"]), []).append(name)
+    return out
+
+
+def group_model(conds: dict[str, dict], names: list[str], n_out: int):
+    """A plain MLP for one condition, else a ``switch`` MLP whose branch ``i`` is ``names[i]``."""
+    f = conds[names[0]]
+    if len(names) == 1:
+        return models.build("mlp", n_out, widths=f["widths"], activation=f["activation"], act_params=dict(f["params"]),
+                            initializer=f["init"])
+    branches = models.switch_params([(conds[n]["activation"], conds[n]["params"]) for n in names])
+    return models.build("mlp", n_out, widths=f["widths"], activation=models.SWITCH, act_params=branches, initializer=f["init"])
+
+
+def composed_map(params: dict, n_hidden: int, c=1.0) -> tuple[jax.Array, jax.Array]:
     """The affine map (A, b) of an MLP whose hidden activation is h -> c·h: out = x A + b (A1)."""
     first = params["dense_0"]["kernel"] if n_hidden else params["readout"]["kernel"]
     a = jnp.eye(first.shape[0], dtype=first.dtype)
@@ -47,109 +74,123 @@ def composed_map(params: dict, n_hidden: int, c: float = 1.0) -> tuple[jax.Array
     return a @ params["readout"]["kernel"], b @ params["readout"]["kernel"] + params["readout"]["bias"]
 
 
-def collapse_error(model, params_batch: dict, x: np.ndarray, c: float) -> np.ndarray:
-    """Per run: max |net(x) − (x A + b)| / max |net(x)| for a population of trained params (A1)."""
-    xf = jnp.asarray(x.reshape(len(x), -1))
-    n_hidden = models.n_hidden(model)
-
-    def one(params):
-        out = model.apply({"params": params}, jnp.asarray(x))
-        a, b = composed_map(params, n_hidden, c)
-        return jnp.max(jnp.abs(out - (xf @ a + b))) / jnp.max(jnp.abs(out))
-
-    return np.asarray(perf.jit(jax.vmap(one))(params_batch))
+_COLLAPSE_FNS: dict = {}
 
 
-def best_losses(pop: train.Population) -> tuple[np.ndarray, int]:
-    """Per seed, the lowest logged training loss at the best learning rate; and that lr's index.
+def collapse_error(model, variables_batch: dict, x: np.ndarray, c) -> np.ndarray:
+    """Per run: max |net(x) − (x A + b)| / max |net(x)| for trained variables (run axis first), c per run (A1)."""
+    fn = _COLLAPSE_FNS.get(model)
+    if fn is None:
+        n_hidden = models.n_hidden(model)
 
-    A diverged run counts as +inf; the best learning rate minimises the mean over seeds.
-    """
-    loss = np.where(np.isfinite(pop.metrics["train_loss"]), pop.metrics["train_loss"], np.inf)
-    best = loss.min(axis=-1).reshape(pop.shape[0], pop.shape[1])  # (seeds, lrs)
-    j = int(np.argmin(np.mean(best, axis=0)))
-    return best[:, j], j
+        def one(variables, xx, cc):
+            out = model.apply(variables, xx)
+            a, b = composed_map(variables["params"], n_hidden, cc)
+            return jnp.max(jnp.abs(out - (xx.reshape(len(xx), -1) @ a + b))) / jnp.max(jnp.abs(out))
+
+        fn = _COLLAPSE_FNS[model] = perf.jit(jax.vmap(one, in_axes=(0, None, 0)))
+    c = np.broadcast_to(np.asarray(c, np.float32), (len(jax.tree_util.tree_leaves(variables_batch)[0]),))
+    return np.asarray(fn(variables_batch, jnp.asarray(x), jnp.asarray(c)))
 
 
 def scalar_collapse(c: float, depth: int) -> dict:
     """``linear(c)`` applied ``depth`` times vs ``linear(c**depth)`` once, on a dense grid (A1)."""
-    x = jnp.linspace(-30.0, 30.0, 10001)
+    x = np.linspace(-30.0, 30.0, 10001, dtype=np.float32)
     once, f = acts.get("linear", c=c**depth).fn, acts.get("linear", c=c).fn
-    many = x
-    for _ in range(depth):
-        many = f(many)
-    err = jnp.abs(many - once(x)) / jnp.maximum(jnp.abs(once(x)), 1e-30)
-    return {"c": c, "depth": depth, "max_rel_err": float(jnp.max(jnp.where(x == 0, 0.0, err)))}
+
+    def errors(v):
+        many = v
+        for _ in range(depth):
+            many = f(many)
+        err = jnp.abs(many - once(v)) / jnp.maximum(jnp.abs(once(v)), 1e-30)
+        return jnp.max(jnp.where(v == 0, 0.0, err))
+
+    return {"c": c, "depth": depth, "max_rel_err": float(perf.jit(errors)(x))}
+
+
+def next_block(tried: list[float], best: float, size: int) -> list[float] | None:
+    """``size`` more rates beyond the edge of ``tried`` where ``best`` lies (same geometric step), or None."""
+    tried = sorted(tried)
+    if len(tried) < 2 or tried[0] < best < tried[-1]:
+        return None
+    step = tried[1] / tried[0]
+    if best >= tried[-1]:
+        return [tried[-1] * step ** (i + 1) for i in range(size)]
+    return [tried[0] / step ** (size - i) for i in range(size)]
+
+
+def _run_blocks(model, ds, spec, seeds, requests, n_slots: int) -> list[dict]:
+    """Train every (variant, rates) request in one call of fixed shape (``n_slots`` requests, padded by repeats)."""
+    padded = [requests[i % len(requests)] for i in range(n_slots)]
+    runs = {"seed": [], "learning_rate": [], "variant": []}
+    for variant, rates in padded:
+        for lr in rates:
+            runs["seed"] += list(seeds)
+            runs["learning_rate"] += [lr] * len(seeds)
+            runs["variant"] += [variant] * len(seeds)
+    pop = train.train_runs(model, ds, spec, {k: np.asarray(v) for k, v in runs.items()})
+    loss = np.where(np.isfinite(pop.metrics["train_loss"]), pop.metrics["train_loss"], np.inf)
+    out, i = [], 0
+    for variant, rates in requests:
+        for lr in rates:
+            sel = np.arange(i, i + len(seeds))
+            i += len(seeds)
+            out.append({"variant": variant, "lr": float(lr), "best": loss[sel].min(axis=-1), "curve": pop.metrics["train_loss"][sel],
+                        "steps": pop.steps, "train_acc": pop.metrics["train_acc"][sel, -1],
+                        "test_acc": pop.metrics["test_acc"][sel, -1], "diverged": pop.diverged[sel, -1],
+                        "final": jax.tree_util.tree_map(lambda a, s=sel: a[s], pop.final)})
+    return out
+
+
+def search(model, ds, spec, seeds, grids: list[tuple], n_extensions: int) -> list[dict[float, dict]]:
+    """Per variant: learning rate -> its block result; grids extended where the best is at an edge (R6)."""
+    tried: list[dict[float, dict]] = [{} for _ in grids]
+    requests = [(v, list(g)) for v, g in enumerate(grids)]
+    for _ in range(n_extensions + 1):
+        for r in _run_blocks(model, ds, spec, seeds, requests, len(grids)):
+            tried[r["variant"]][r["lr"]] = r
+        requests = []
+        for v, by_lr in enumerate(tried):
+            block = next_block(list(by_lr), best_rate(by_lr), len(grids[v]))
+            if block is not None:
+                requests.append((v, block))
+        if not requests:
+            break
+    return tried
+
+
+def best_rate(by_lr: dict[float, dict]) -> float:
+    """The learning rate with the lowest mean over seeds of the best loss (diverged runs count as inf)."""
+    return min(by_lr, key=lambda lr: (np.mean(by_lr[lr]["best"]), lr))
+
+
+def check(config: ml_collections.ConfigDict) -> None:
+    """The two learning-rate grids are geometric, positive and of one length (they share run slots)."""
+    for key in ("learning_rates", "nonlinear_learning_rates"):
+        grid = np.asarray(config[key], float)
+        if len(grid) < 2 or np.any(grid <= 0) or not np.allclose(grid[1:] / grid[:-1], grid[1] / grid[0], rtol=1e-2):
+            raise ConfigError(f"config.{key} = {tuple(config[key])!r}: need >= 2 positive rates on a geometric grid")
+    if len(config.learning_rates) != len(config.nonlinear_learning_rates):
+        raise ConfigError("config.learning_rates and config.nonlinear_learning_rates must have the same length")
 
 
 def train_all(config: ml_collections.ConfigDict, t) -> dict:
-    """Train every condition on every data set (A1, C1): tables of best losses, paired differences, collapse."""
-    spec = train.TrainSpec.from_config(config)
-    seeds = list(range(config.seeds))
-    conds = conditions(config)
-    rows, diff_rows, collapse_rows, curves = [], [], [], {}
-    boundary = None
+    """Train every condition on every data set (A1, C1)."""
+    from .tables import tables
+
+    check(config)
+    spec, seeds, conds = train.TrainSpec.from_config(config), list(range(config.seeds)), conditions(config)
+    found = {}
     for ds_name in config.datasets:
         ds = data.load(ds_name, n_train=config.n_train, seed=0)
-        best, models_ = {}, {}
-        for cond, fields in conds.items():
-            model = models.build("mlp", ds.n_classes, initializer=config.initializer, **fields)
-            pop = train.train_population(model, ds, spec, seeds, config.learning_rates)
-            best[cond], j = best_losses(pop)
-            est = stats.mean_ci(best[cond])
-            n_lr = pop.shape[1]
-            sel = np.arange(len(seeds)) * n_lr + j
-            curves[(ds_name, cond)] = (pop.steps, pop.metrics["train_loss"][sel])
-            rows.append(
-                {
-                    "dataset": ds_name,
-                    "condition": cond,
-                    "best_learning_rate": float(config.learning_rates[j]),
-                    "best_loss": est.mean,
-                    "best_loss_lo": est.lo,
-                    "best_loss_hi": est.hi,
-                    "n_seeds": est.n,
-                    "n_diverged": int(pop.diverged[:, -1].sum()),
-                    "final_test_acc": float(np.nanmean(pop.metrics["test_acc"][sel, -1])),
-                }
-            )
-            if fields["activation"] in ("identity", "linear"):
-                c = float(fields.get("act_params", {}).get("c", 1.0))
-                err = collapse_error(model, pop.final["params"], ds.x_test[: config.n_eval], c)
-                collapse_rows.append(
-                    {
-                        "dataset": ds_name,
-                        "condition": cond,
-                        "c": c,
-                        "runs": len(err),
-                        "max_rel_err": float(np.max(err)),
-                        "median_rel_err": float(np.median(err)),
-                    }
-                )
-            models_[cond] = (model, jax.tree_util.tree_map(lambda a, s=sel: a[s[0]], pop.final))
-        for cond in conds:
-            if cond == ONE_LAYER:
-                continue
-            p = stats.paired(best[cond], best[ONE_LAYER])
-            diff_rows.append(
-                {
-                    "dataset": ds_name,
-                    "condition": cond,
-                    "minus": ONE_LAYER,
-                    "difference": p.diff.mean,
-                    "difference_lo": p.diff.lo,
-                    "difference_hi": p.diff.hi,
-                    "p_t": p.p_t,
-                    "n_seeds": p.diff.n,
-                }
-            )
-        if ds_name == "two_moons" or boundary is None:
-            boundary = (ds, models_)
-    return {
-        "best_loss": pd.DataFrame(rows),
-        "paired_differences": pd.DataFrame(diff_rows),
-        "collapse": pd.DataFrame(collapse_rows),
-        "scalar_collapse": pd.DataFrame([scalar_collapse(config.linear_c, config.depth)]),
-        "curves": curves,
-        "boundary": boundary,
-    }
+        for names in groups(conds).values():
+            model = group_model(conds, names, ds.n_classes)
+            tried = search(model, ds, spec, seeds, [conds[n]["grid"] for n in names], config.lr_extensions)
+            for v, name in enumerate(names):
+                by_lr = tried[v]
+                if conds[name]["activation"] in ("identity", "linear"):
+                    c = float(conds[name]["params"].get("c", 1.0))
+                    for r in by_lr.values():
+                        r["collapse"] = collapse_error(model, r["final"], ds.x_test[: config.n_eval], c)
+                found[(ds_name, name)] = {"model": model, "by_lr": by_lr, "ds": ds}
+    return tables(config, conds, found)
