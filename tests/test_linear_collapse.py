@@ -7,10 +7,18 @@ import sys
 
 import jax
 import jax.numpy as jnp
+import ml_collections
 import numpy as np
+import pandas as pd
+import pytest
+from _compiles import smoke_compiles
 
-from experiments.kit import models, train
+from experiments.kit import models, registry
+from experiments.kit.experiment import Tables
+from experiments.linear_collapse import claims
 from experiments.linear_collapse import measure as lc
+
+SMOKE_COMPILES = 21  # pinned from a fresh smoke run (3 trainers, 2 collapse checks, figure forwards, staging); a regression fails
 
 
 def test_composed_map_matches_hand_computation():
@@ -34,24 +42,42 @@ def test_collapse_error_is_zero_for_linear_and_large_for_relu():
     x = np.random.default_rng(1).normal(size=(64, 2)).astype(np.float32)
     for act, small in (("identity", True), ("relu", False)):
         model = models.build("mlp", 2, widths=(8, 8), activation=act, bias_std=0.1)
-        params = models.init_variables(model, jax.random.PRNGKey(0), x[:1])["params"]
-        batch = jax.tree_util.tree_map(lambda p: p[None], params)
+        variables = models.init_variables(model, jax.random.PRNGKey(0), x[:1])
+        batch = jax.tree_util.tree_map(lambda p: p[None], variables)
         err = lc.collapse_error(model, batch, x, 1.0)[0]
         assert (err < 1e-5) == small
 
 
-def test_best_losses_picks_best_learning_rate():
-    loss = np.array([[3, 2, 1.0], [3, 1, 0.5], [3, np.nan, np.nan], [3, 2, 0.9]])  # (seed, lr) row-major
-    pop = train.Population(
-        runs={},
-        shape=(2, 2, 1),
-        steps=np.arange(3),
-        metrics={"train_loss": loss},
-        diverged=np.zeros((4, 3), bool),
-        final={},
-    )
-    best, j = lc.best_losses(pop)  # per-run minima (1, 0.5, 3, 0.9): lr 1 has the lower mean
-    assert j == 1 and np.allclose(best, [0.5, 0.9])
+def test_next_block_extends_beyond_the_edge_on_the_lattice():
+    grid = [0.001, 0.00215, 0.00464, 0.01]
+    assert lc.next_block(grid, 0.00464, 4) is None  # interior best
+    up = lc.next_block(grid, 0.01, 4)
+    assert np.allclose(up, [0.01 * 10 ** (k / 3) for k in range(1, 5)], rtol=1e-6)
+    down = lc.next_block(grid, 0.001, 2)
+    assert np.allclose(down, [0.001 * 10 ** (-2 / 3), 0.001 * 10 ** (-1 / 3)], rtol=1e-6)
+
+
+def _tables(deep_minus_one: dict[str, np.ndarray]) -> Tables:
+    """Per-seed best losses: one layer at 1.0, each deep condition at 1.0 + the given differences."""
+    n = len(next(iter(deep_minus_one.values())))
+    seeds = [{"dataset": "xor", "condition": lc.ONE_LAYER, "seed": s, "best_loss": 1.0} for s in range(n)]
+    for cond, d in deep_minus_one.items():
+        seeds += [{"dataset": "xor", "condition": cond, "seed": s, "best_loss": 1.0 + v} for s, v in enumerate(d)]
+    best = pd.DataFrame([{"dataset": "xor", "condition": c, "best_learning_rate": 0.01, "initializer": "xavier_uniform"}
+                         for c in (lc.ONE_LAYER, *deep_minus_one)])
+    return Tables(best_loss_seeds=pd.DataFrame(seeds), best_loss=best)
+
+
+CONFIG = ml_collections.ConfigDict({"datasets": ("xor",), "criteria": {"a1": {"equiv_margin": 0.02, "equiv_alpha": 0.025}}})
+
+
+@pytest.mark.parametrize(("shift", "want"), [(0.0, "supported"), (0.0198, "inconclusive"), (0.017, "supported"), (0.05, "refuted"),
+                                              (-0.05, "refuted")])
+def test_equivalence_parts_follow_the_margin(shift, want):
+    d = shift + 0.002 * np.linspace(-1, 1, 10)
+    parts = claims.equivalence_parts(_tables({lc.DEEP_LINEAR: d, lc.DEEP_C: d}), CONFIG)
+    assert [p.verdict for p in parts] == [want, want]
+    assert parts[0].unit == "nats" and "TOST p" in parts[0].condition
 
 
 def test_smoke_verdicts(smoke):
@@ -59,6 +85,17 @@ def test_smoke_verdicts(smoke):
     got = {v.claim: v.verdict for v in result.verdicts}
     assert got["A1"] == "supported" and got["C1"] == "supported"
     assert result.tables["collapse"].max_rel_err.max() < 1e-5
+    best = result.tables["best_loss"].set_index("condition")
+    assert best.loc["relu", "initializer"] == "he_uniform" and best.loc["tanh", "initializer"] == "xavier_uniform"
+    sweep = result.tables["lr_sweep"]
+    assert (sweep.groupby("condition").size() >= 2).all()
+
+
+def test_smoke_compile_count_is_pinned():
+    config = registry.config("linear_collapse", "smoke")
+    assert len(config.learning_rates) == 2
+    n = smoke_compiles("linear_collapse")
+    assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 
 def test_cli_rejects_bad_value():

@@ -126,7 +126,8 @@ def excess_ratio_ci(num, den, confidence: float = 0.95, n_boot: int = 2000, seed
     if len(keep) < n_boot / 2:
         return stats.Estimate(value, float("nan"), float("nan"), len(num))
     alpha = (1 - confidence) / 2
-    return stats.Estimate(value, float(np.quantile(keep, alpha)), float(np.quantile(keep, 1 - alpha)), len(num))
+    return stats.Estimate(value, float(np.quantile(keep, alpha, method="inverted_cdf")),
+                          float(np.quantile(keep, 1 - alpha, method="inverted_cdf")), len(num))
 
 
 def measure_alone(config, tables=None) -> dict:
@@ -214,7 +215,8 @@ def _step_tasks(config, ds) -> tuple[dict, dict]:
         xs = jnp.asarray(ds.x_train[order].reshape(s, b, -1) if kind == "mlp" else ds.x_train[order])
         ys = jnp.asarray(ds.y_train[order])
         branch_models = [_model(kind, name, ds.n_classes, config) for name in names]
-        params = models.init_variables(branch_models[0], jax.random.PRNGKey(config.seed), xs[0][:1])["params"]
+        init = perf.jit(lambda key, xb, m=branch_models[0]: models.init_variables(m, key, xb)["params"])
+        params = init(jax.random.PRNGKey(config.seed), xs[0][:1])  # one compile, not one per initialiser call
         args = (params, tx.init(params), xs, ys)
         branches = [step_branch(m, tx, loss_fn) for m in branch_models]
         program = switch_program(branches)

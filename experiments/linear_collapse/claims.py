@@ -93,9 +93,11 @@ def a1(t, config) -> Decision:
         f"{collapse.max_rel_err.max():.2e} over {int(collapse.runs.sum())} runs; {int(scalar.depth)} layers of "
         f"c·x vs one layer of c^{int(scalar.depth)}·x (c={scalar.c}): max relative error {scalar.max_rel_err:.2e}. "
         f"(b) Equivalence of best training losses (paired over {config.seeds} seeds, margin ±{crit.equiv_margin:g} nats): "
-        f"{_equivalence_text(t, config)}. A deep linear net has the same function class as one layer, so a small "
-        "significant difference inside the margin is an optimisation effect of the parameterisation, not expressivity. "
-        "(c) Same-size nonlinear nets vs one layer: "
+        f"{_equivalence_text(t, config)}. "
+        + ("A deep linear net has the same function class as one layer, so a significant difference inside the margin "
+           "is an optimisation effect of the parameterisation (adam on a product of matrices), not expressivity. "
+           if any(eq.diff.lo > 0 or eq.diff.hi < 0 for _, _, eq, _ in equivalences(t, config)) else "")
+        + "(c) Same-size nonlinear nets vs one layer: "
         + "; ".join(f"{p.part} {p.value:+.4f} nats [{p.ci[0]:+.4f}, {p.ci[1]:+.4f}]: {p.verdict}" for p in better)
         + ". Each condition at its own best adam learning rate (R6)"
         + (f"; still at the edge of the rates tried: {', '.join(f'{r.dataset}/{r.condition}' for r in edge.itertuples())}"

@@ -114,6 +114,8 @@ def next_block(tried: list[float], best: float, size: int) -> list[float] | None
     if len(tried) < 2 or tried[0] < best < tried[-1]:
         return None
     step = tried[1] / tried[0]
+    third = 10 ** (1 / 3)
+    step = third if abs(step / third - 1) < 0.01 else step  # the config's rounded rates sit on the 3-per-decade lattice
     if best >= tried[-1]:
         return [tried[-1] * step ** (i + 1) for i in range(size)]
     return [tried[0] / step ** (size - i) for i in range(size)]
