@@ -1,48 +1,76 @@
 """Config of experiments.zigzag (claims E1 zig-zag of all-positive inputs, E2 centring the data,
-E3 sigmoid vs tanh, E4 mean activations).
+E3 sigmoid vs tanh, E4 mean activations), decision rules revision 2 (shared/DECISIONS.md).
 
 Run:      python -m experiments.zigzag --config configs/zigzag.py:smoke
-Runtime:  default 91 s on 2 idle CPU cores (committed run: compile 30 s in 52 compiles, execute 32 s,
-          58.6 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+Runtime:  default ~60 s on 2 idle CPU cores (estimate from CPU seconds / 2 with the compile cache off;
+          7 large programs: one trainer per input shape serves E2's three scalings and E3's three
+          activations through the kit's ``switch`` activation, two for E4 (He-family and Glorot
+          inits), one probe, one SGD path, one two-input neuron); smoke presets run in the test
+          suite at XLA opt level 0.
+Paper:    ``paper``: E4 at Clevert et al.'s scale on the full Fashion-MNIST training set (60,000
+          examples, 8x128, SGD lr 0.01, batch 64, 10 epochs = 9,375 steps, 10 seeds, six activations:
+          ~9 TFLOP, ~5 min of compute at the ~30 GFLOP/s this trainer reaches on 2 cores), and E2 with the
+          documents' own [0,255] / [-127.5,127.5] pixels beside [0,1] at 3,000 steps (~12 TFLOP,
+          ~7 min); ~15 min in all on 2 idle cores; not run here (the lead decides).
 Expected: E1: with all-positive inputs every per-example weight gradient of a neuron is
-          single-signed (exactly), far less so in minibatches; the two-input neuron's updates lie
-          in quadrants I/III and zig-zag to w* = (+a, -b). E2: centring speeds up SGD once the
-          learning rate is tuned per condition; the Hessian of a linear model is far worse
-          conditioned with inputs shifted by +3. E3: sigmoid vs tanh vs sigma(x)-1/2 separates
-          centring from slope. E4: ELU/SELU/tanh keep unit means near zero, ReLU does not.
+          single-signed (exactly); with sigmoid outputs as inputs a fraction stays single-signed at
+          any batch size (the inputs' common mean dominates the sum), with [0,1] pixels almost none;
+          successive updates more aligned than with sigma(x)-1/2 at the same lr. E2: subtracting the
+          per-feature mean speeds up SGD at each arm's tuned lr; the documents' half-range shift
+          helps less (it does not make the mean zero). E3: sigmoid slower than tanh, mostly by slope.
+          E4: ELU's unit means are below ReLU's in every layer but not within 0.1 std of zero.
 """
 
 import numpy as np
 
 from experiments.kit import config as kc
 
+# Names this experiment adds to the kit's domains: E2's input scalings beyond the kit's (built by
+# shifting a kit scaling, experiments.zigzag.measure_centring.SCALINGS) and E4's init per activation.
+_SCALINGS = kc.names("scaling", seq=True, extra=("half_shift", "raw_half_shift"))
+DOMAINS = {
+    "e2.scalings": _SCALINGS,
+    "e2.comparisons": kc.Domain("name", names="scaling", extra=("half_shift", "raw_half_shift"), shape="seq",
+                                item=kc.names("scaling", seq=True, extra=("half_shift", "raw_half_shift"), length=2)),
+    "e4.init_by_activation.*": kc.names("initializer"),
+    "e1.*_activation": kc.names("activation"),
+}
 
-def _grid(lo: float, hi: float, step: float = 0.5) -> tuple[float, ...]:
-    """Log-spaced learning-rate grid 10**lo .. 10**hi in steps of 10**step (a tuple, so overridable)."""
-    return tuple(float(10.0**e) for e in np.arange(lo, hi + 1e-9, step))
+
+def _grid(lo: float, hi: float, per_decade: int = 3) -> tuple[float, ...]:
+    """Log-spaced learning rates 10**lo .. 10**hi, ``per_decade`` points per decade (R6: >= 3)."""
+    n = round((hi - lo) * per_decade) + 1
+    return tuple(float(f"{10.0**e:.4g}") for e in np.linspace(lo, hi, n))
 
 
 def get_config(preset: str | None = None):
     preset = kc.preset_name(preset)
     fields = {
         "preset": preset,
-        "seeds": 10,  # seeds 0..9: same init keys and data order in every condition (paired)
+        "seeds": 10,  # seeds 0..9: same init keys and data order in every condition (paired); R4: >= 10 where a number decides
         # The shared training set-up of E1 (trained weights), E2 and E3: an MLP on Fashion-MNIST.
         "n_train": 10000,  # Fashion-MNIST training subset (digits keeps all 1300)
         "n_test": 512,
         "widths": (32, 32),
-        "init": "xavier_uniform",
+        "init": "xavier_uniform",  # R6: Glorot for tanh, sigmoid and sigma(x)-1/2 (E2 and E3 train only these)
         "batch_size": 32,
         "steps": 300,
         "log_every": 15,
         "n_eval": 512,
-        "censor_factor": 2.0,  # a run that never reaches the target counts as censor_factor * steps
+        # R6: a best learning rate at the edge of the rates tried adds a block of as many rates beyond
+        # that edge (same geometric step), at most lr_extensions times; a best still at an edge is flagged.
+        "lr_extensions": 2,
+        "censor_factor": 2.0,  # tuning only: an unreached run counts as censor_factor x steps when choosing the lr
         "e1": {
-            "batch_sizes": (1, 8, 32, 128, 512),
+            "batch_sizes": (1, 8, 64, 512),  # DECISIONS.md E1 (b): batch 8/64/512 beside the exact batch 1
             "n_examples": 4096,  # examples whose per-example gradients are grouped into minibatches
             "max_batches": 64,  # minibatches per batch size and run
-            "path_batch_sizes": (1,),  # SGD runs whose successive updates are recorded
-            "path_steps": 200,
+            # (b), (c): the all-positive inputs (sigmoid outputs) against their centred control sigma(x)-1/2,
+            # the same function class (the next layer's bias absorbs the 1/2) at the same learning rate
+            "positive_activation": "sigmoid",
+            "centred_activation": "shifted_sigmoid",
+            "reported_activation": "tanh",  # tables only
+            "path_steps": 200,  # SGD steps at batch 1 whose successive updates are recorded
             # the two-input neuron y = w.x (no bias), squared error, optimum w* in quadrant IV
             "w_star": (2.0, -1.0),
             "x_range": (0.1, 1.0),  # positive inputs x ~ U(lo, hi)^2; centred = minus their mean
@@ -54,22 +82,22 @@ def get_config(preset: str | None = None):
         },
         "e2": {
             "datasets": ("fashion_mnist", "digits"),
-            # raw = pixels as stored ([0,255] / [0,16]); raw_centred = raw - half range (the
-            # documents' [-128,127]); unit = [0,1]; centred = [0,1] minus the mean; standardised.
-            "scalings": ("raw", "raw_centred", "unit", "centred", "standardised"),
-            "half_range": {"fashion_mnist": 127.5, "digits": 8.0},
-            "learning_rates": _grid(-6.0, 0.5),
+            # unit = [0,1] pixels (uncentred); centred = [0,1] minus each feature's training mean (zero mean,
+            # DECISIONS.md E2); half_shift = [0,1] - 1/2, the documents' [-128,127] for [0,255] pixels at the
+            # usual /255 scale (not zero-mean). raw and raw_half_shift (the documents' ranges themselves) can
+            # be added; the paper preset does.
+            "scalings": ("unit", "centred", "half_shift"),
+            "half_range": {"fashion_mnist": 127.5, "digits": 8.0},  # raw_half_shift = raw - half_range
+            "comparisons": (("unit", "centred"), ("unit", "half_shift")),  # parts (a), (b) per data set
+            "learning_rates": _grid(-4 / 3, 2 / 3),  # 0.046 .. 4.6, 3 per decade, extended at an edge (R6)
             "activation": "tanh",
-            # the (uncentred, centred) scalings whose comparison decides E2 (unit -> standardised: tables only)
-            "centring_pairs": (("unit", "centred"), ("raw", "raw_centred")),
             "targets": {"fashion_mnist": 0.7, "digits": 0.3},  # training cross-entropy to reach
-            "shift": 3.0,  # LeCun et al. 1998: inputs shifted by +3 vs centred (Hessian conditioning)
-            "logistic_l2": 1e-3,  # ridge of the logistic model whose Hessian is taken at its optimum
+            "shift": 3.0,  # LeCun et al. 1998: standardised inputs shifted by +3 (every feature)
         },
         "e3": {
             "dataset": "fashion_mnist",
-            "activations": ("sigmoid", "tanh", "shifted_sigmoid", "lecun_tanh"),
-            "learning_rates": _grid(-2.5, 1.0),
+            "activations": ("sigmoid", "tanh", "shifted_sigmoid"),  # add lecun_tanh for the table
+            "learning_rates": _grid(-4 / 3, 2 / 3),
             "target": 0.7,
             # E3 decides from these three: uncentred vs centred, and the centred one with the same slope
             "uncentred_activation": "sigmoid",
@@ -77,12 +105,15 @@ def get_config(preset: str | None = None):
             "centred_same_slope_activation": "shifted_sigmoid",
         },
         "e4": {
-            # Clevert et al. 2016 scaled down: 8 x 128 fully connected, SGD lr 0.01, batch 64, He init.
+            # Clevert et al. 2016 scaled down: 8 x 128 fully connected, SGD lr 0.01 (theirs, for every
+            # activation: the claim is about means, not speed), batch 64
             "dataset": "fashion_mnist",
             "activations": ("relu", "leaky_relu", "elu", "selu", "tanh", "sigmoid"),
             "depth": 8,
             "width": 128,
-            "init": "he_normal",
+            # R6 customary inits; DECISIONS.md E4: SELU with LeCun normal
+            "init_by_activation": {"relu": "he_normal", "leaky_relu": "he_normal", "elu": "he_normal",
+                                   "selu": "lecun_normal", "tanh": "xavier_uniform", "sigmoid": "xavier_uniform"},
             "learning_rate": 0.01,
             "batch_size": 64,
             "steps": 150,
@@ -92,76 +123,110 @@ def get_config(preset: str | None = None):
             "baseline_activation": "relu",
         },
         "criteria": {
+            # R8: evidence about training only from runs whose final train accuracy >= chance + learned_margin
+            "learned_margin": 0.1,
             "e1": {
-                # supported needs all three; exact + path but minibatch fraction below -> qualified
-                "exact_min": 0.99,  # single-signed fraction at batch size 1 with all-positive inputs
-                "minibatch": 32,  # the minibatch size at which we ask whether the effect survives
-                "minibatch_min": 0.5,  # fraction of neurons still single-signed there to call it "carried over"
-                # the path: path length / displacement larger with positive than with centred
-                # inputs (paired over seeds, 95% CI of the difference of logs above 0), at batch 1
+                # DECISIONS.md E1. Fractions of neurons per run are averaged over seeds, bootstrap 95% CI over
+                # seeds (R2/R4; no t-interval on a proportion). Trained weights = E3's nets at their tuned lr
+                # that learned (R8); at init in the tables and the statement.
+                # (a) batch 1, per all-positive condition ([0,1] pixels, sigmoid outputs): CI >= exact_min
+                "exact_min": 0.99,
+                # (b) per batch size > 1: single-signed fraction, sigmoid outputs minus sigma(x)-1/2 outputs
+                # (paired over seeds). CI >= minibatch_min: the lock carries over (most neurons still locked);
+                # CI wholly in (minibatch_floor, minibatch_min): it carries over in part -> qualified;
+                # CI <= minibatch_floor: no more locked than centred inputs -> refuted
+                "minibatch_min": 0.5,
+                "minibatch_floor": 0.0,
+                # (c) SGD at batch 1, sigmoid vs sigma(x)-1/2 at the same lr (sigmoid's tuned lr / 32): path
+                # length / displacement ratio (bootstrap CI of the ratio of means) > path_ratio_min, and
+                # |cos| of successive updates, difference (paired bootstrap CI) > abs_cos_gap_min
+                "path_ratio_min": 1.0,
+                "abs_cos_gap_min": 0.0,
             },
             "e2": {
-                # per data set, two comparisons (unit -> centred, raw -> raw_centred), each on the
-                # per-seed log2 steps to target at each condition's tuned learning rate; centring
-                # "speeds up" when the paired 95% CI of log2(steps) difference is below 0 and the
-                # geometric-mean speed-up is at least min_speedup. All comparisons -> supported,
-                # some -> qualified, none -> refuted.
+                # DECISIONS.md E2, per data set: (a) unit -> centred, (b) unit -> half_shift. Speed-up = geometric
+                # mean over seeds of steps(uncentred) / steps(centred) at each arm's tuned lr, bootstrap 95% CI
+                # of the mean log2 difference (paired). CI >= min_speedup: supported; wholly in
+                # (speedup_floor, min_speedup): faster but by less -> qualified; CI <= speedup_floor: refuted.
+                # More than censor_max_fraction of an arm's seeds censored (never reached the target): the
+                # part is inconclusive (R7 as the E2 row sharpens it).
                 "min_speedup": 1.2,
+                "speedup_floor": 1.0,
+                "censor_max_fraction": 0.2,
             },
             "e3": {
-                # sigmoid slower than tanh: paired CI of log2 steps difference above 0. Supported when
-                # sigmoid is also significantly slower than the shifted sigmoid (same slope, centred)
-                # and centring accounts for >= centring_share_min of the log-step gap; qualified when
-                # sigmoid is slower but centring is not the (main) reason; refuted when not slower.
+                # No DECISIONS.md row: R1-R12. Each activation at its own tuned lr, Glorot init (R6).
+                # (a) sigmoid slower than tanh, (b) sigmoid slower than sigma(x)-1/2 (the centring effect):
+                # speed-up CI (bootstrap, paired) > slower_min; (c) "because not centred": the centring
+                # share of the log-steps gap, mean(log2 s_sig - log2 s_shift) / mean(log2 s_sig - log2 s_tanh),
+                # bootstrap CI >= centring_share_min (centring the main reason). R7: > censor_bound_fraction
+                # censored in an arm -> the speed-up is a bound (said which way; a part that the bound
+                # cannot decide is inconclusive); > censor_both_fraction in both arms -> inconclusive.
+                "slower_min": 1.0,
                 "centring_share_min": 0.5,
+                "censor_bound_fraction": 0.2,
+                "censor_both_fraction": 0.5,
             },
             "e4": {
-                # |median unit mean| per layer, averaged over layers and log points (init included).
-                # Supported: ELU below ReLU in every layer at init and at the end (paired CI) and
-                # ELU/ReLU ratio <= max_ratio; qualified: below in every layer but ratio larger;
-                # refuted otherwise.
-                "max_ratio": 0.5,
+                # DECISIONS.md E4. Per layer and seed: |median over units of the unit's mean output| /
+                # std of the layer's outputs (over examples and units), averaged over the hidden layers;
+                # at init and after training (nets that learned, R8); bootstrap CI over seeds.
+                # (a) ELU close to zero: CI <= close_max; (b) ReLU not: CI > close_max;
+                # (c) ELU's |median unit mean| below ReLU's in every layer, at init and after training:
+                # paired bootstrap CI of |ReLU| - |ELU| > below_margin in the least favourable layer.
+                "close_max": 0.1,
+                "below_margin": 0.0,
             },
         },
         "published": {
-            "e2": "LeCun et al. 1998 via a public reproduction on sklearn digits: Hessian condition "
-            "number 33 (centred inputs) -> 2096 (inputs shifted by +3); model (linear/logistic), "
-            "regularisation and feature handling not stated",
-            "e4": "Clevert et al. 2016 (MNIST, 8x128, SGD lr 0.01, batch 64, He init): ELU keeps the "
-            "median unit mean closest to zero and its training error falls fastest",
-            "e1": "CS231n notes: the zig-zag is exact for one example; summing over a batch mitigates it",
+            "e1": "none published (a number); CS231n notes (Karpathy): the zig-zag is exact for one example, "
+            "summing over a batch mitigates it",
+            "e2": "LeCun, Bottou, Orr & Mueller 1998 (Efficient BackProp): inputs with mean m on d features add an "
+            "eigenvalue ~ d*m^2 to the Hessian E[x x^T] of a linear model (no measured number); ours beside it "
+            "in e2_spectrum. The earlier '33 -> 2096' had no traceable source and is dropped",
+            "e3": "none published (a number); LeCun et al. 1998 recommend tanh-like, zero-centred units",
+            "e4": "Clevert et al. 2016 (ICLR), Fig. 2a (MNIST, 8x128, SGD lr 0.01, batch 64): the median over "
+            "units of the average unit activation during training, ELU's closest to zero of ReLU, LReLU, "
+            "SReLU and ELU (shown as a figure; no value in the text to quote)",
         },
     }
     overrides = {
         "smoke": {
-            "seeds": 2,
+            "seeds": 3,
             "n_train": 2000,
             "n_test": 256,
             "widths": (16, 16),
             "steps": 60,
             "log_every": 15,
             "n_eval": 256,
+            "lr_extensions": 1,
             "e1.batch_sizes": (1, 8, 64),
             "e1.n_examples": 512,
             "e1.max_batches": 16,
-            "e1.path_batch_sizes": (1,),
             "e1.path_steps": 40,
             "e1.two_input_steps": 100,
             "e1.two_input_batch_sizes": (1,),
             "e2.datasets": ("digits",),
-            "e2.scalings": ("raw", "unit", "centred"),
-            "e2.learning_rates": (1e-3, 1e-1),
-            "e3.activations": ("sigmoid", "tanh"),
-            "e3.dataset": "digits",
-            "e3.learning_rates": (0.1, 1.0),
-            "e3.target": 1.5,
+            "e2.learning_rates": (0.1, 0.316, 1.0),
             "e2.targets.digits": 1.5,
-            "e4.activations": ("relu", "elu"),
+            "e3.dataset": "digits",
+            "e3.learning_rates": (0.1, 0.316, 1.0),
+            "e3.target": 1.5,
+            "e4.activations": ("relu", "elu", "tanh"),
             "e4.dataset": "digits",
             "e4.depth": 2,
             "e4.width": 16,
             "e4.steps": 30,
             "e4.log_every": 15,
+        },
+        "paper": {
+            "n_train": 60000,
+            "e2.scalings": ("unit", "centred", "half_shift", "raw", "raw_half_shift"),
+            "e2.comparisons": (("unit", "centred"), ("unit", "half_shift"), ("raw", "raw_half_shift")),
+            "steps": 3000,
+            "log_every": 75,
+            "e4.steps": 9375,
+            "e4.log_every": 375,
         },
     }.get(preset, {})
     return kc.build(fields, overrides)
