@@ -257,8 +257,8 @@ def test_verdict_rejects_unknown_verdict():
 
 
 def test_ledger_marks_unmeasured_claims(tmp_path):
-    (tmp_path / "e").mkdir()
-    (tmp_path / "e" / "verdicts.json").write_text(json.dumps([_result().verdicts[0].to_json()]))
+    (tmp_path / "linear_collapse").mkdir()  # the ledger reads registered experiments' folders only
+    (tmp_path / "linear_collapse" / "verdicts.json").write_text(json.dumps([_result().verdicts[0].to_json()]))
     text = ledger.report(tmp_path)
     assert "| A1 |" in text and "**supported**" in text
     assert "| H4 |" in text and "not yet measured" in text.split("| H4 |")[1].splitlines()[0]

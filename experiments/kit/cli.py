@@ -1,15 +1,21 @@
 """The thin entry point every experiment shares (DESIGN.md, "Contracts: CLI").
 
 ``python -m experiments.<name> --config configs/<name>.py[:preset] --config.key=value
---workdir results/<name>``. Bad input (unknown key, unknown activation, impossible value,
-missing data set) is one line on stderr and exit status 2, never a traceback.
+--workdir results/<name>``. Bad input (unknown key, unknown name, impossible value, missing or
+unreadable data set, a workdir that cannot be written) is one line on stderr and exit status 2,
+found before any training or compile (:func:`check`). Ctrl-C is one line and exit 130, never a
+traceback: a watcher thread sees the signal even while the main thread is inside an XLA compile,
+waits for a results swap in progress to finish, and leaves by ``os._exit``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -18,11 +24,12 @@ import ml_collections
 
 from . import config as kit_config
 from . import manifest, perf, results
-from .data import DataMissing
+from .data import DataError, DataMissing
 from .experiment import Experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 USER_ERRORS = (kit_config.ConfigError, DataMissing, ValueError, KeyError, AttributeError, TypeError, FileNotFoundError)
+RUN_ERRORS = (kit_config.ConfigError, DataMissing, DataError, results.WorkdirError)
 
 
 def _last_error(message: str) -> str:
@@ -36,41 +43,87 @@ def _last_error(message: str) -> str:
 def fail(message: str, status: int = 2) -> None:
     """Print one line to stderr and exit with ``status``."""
     first = " ".join(str(message).strip().splitlines()[:1]) or "error"
-    print(f"error: {first}", file=sys.stderr)
+    print(f"error: {first}", file=sys.stderr, flush=True)
     sys.exit(status)
 
 
 def interrupted(workdir: str | Path) -> None:
     """Ctrl-C: one line, exit 130; ``os._exit`` so that no JAX thread can crash the teardown."""
-    print(f"interrupted; previous results in {workdir} are intact", file=sys.stderr, flush=True)
-    sys.stdout.flush()
+    with contextlib.suppress(Exception):
+        print(f"interrupted; previous results in {workdir} are intact", file=sys.stderr, flush=True)
+        sys.stdout.flush()
     os._exit(130)
 
 
-def execute(experiment: Experiment, config: ml_collections.ConfigDict, workdir: str | Path) -> results.Result:
-    """Validate ``config``, run it, and write the results with their manifest (importable)."""
-    name = experiment.name
-    kit_config.validate(config)
+@contextlib.contextmanager
+def interrupts_exit(workdir: str | Path):
+    """While inside: SIGINT prints one line and exits 130 (after a results swap in progress).
+
+    Python runs signal handlers in the main thread only between bytecodes, so a Ctrl-C during a
+    long XLA compile would wait for it (and JAX's teardown could then crash). Instead the signal's
+    wakeup byte goes to a pipe that a daemon thread reads; the Python-level handler does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+
+    def watch():
+        while True:
+            try:
+                data = os.read(read_fd, 64)
+            except OSError:
+                return
+            if not data:
+                return
+            if signal.SIGINT in data:
+                results.SWAP_LOCK.acquire(timeout=120)  # a swap in progress completes first
+                interrupted(workdir)
+
+    previous_handler = signal.signal(signal.SIGINT, lambda *_: None)
+    previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    thread = threading.Thread(target=watch, name="interrupt-watcher", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous_fd)
+        signal.signal(signal.SIGINT, previous_handler)
+        os.close(write_fd)  # the watcher reads end-of-file and returns
+        thread.join(timeout=5)
+        os.close(read_fd)
+
+
+def check(experiment: Experiment, config: ml_collections.ConfigDict, workdir: str | Path,
+          domains: dict | None = None) -> Path:
+    """Everything that can be checked before any work: values, parts, data sets, the workdir."""
+    kit_config.validate(config, experiment=experiment, domains=domains)
     experiment.selected(config)  # an unknown part is an error before any work
-    results.check_workdir(workdir)
+    return results.check_workdir(workdir)
+
+
+def execute(experiment: Experiment, config: ml_collections.ConfigDict, workdir: str | Path,
+            domains: dict | None = None) -> results.Result:
+    """Check ``config`` and ``workdir``, run, and write the results with their manifest (importable)."""
+    check(experiment, config, workdir, domains)
     perf.reset()
     start = time.perf_counter()
     result = experiment.run(config)
     wall = time.perf_counter() - start
     config_json = config.to_dict()
     counters = {**perf.snapshot(), "compile_cache": jax.config.jax_compilation_cache_dir if jax.config.jax_enable_compilation_cache else None}
-    info = manifest.build(name, str(config.get("preset", "default")), config_json, wall, counters)
+    info = manifest.build(experiment.name, str(config.get("preset", "default")), config_json, wall, counters)
     results.write(result, workdir, config_json, info)
     return result
 
 
-def main(experiment: Experiment, argv: list[str] | None = None) -> results.Result:
-    """Parse flags, run, write ``results/<name>/`` (or ``experiment.default_workdir(config)``), print the verdicts."""
+def parse(experiment: Experiment, argv: list[str]):
+    """``(config, workdir, compile_cache, domains)`` from the command line; one line and exit 2 on bad input."""
     from absl import flags
     from ml_collections import config_flags
 
     name = experiment.name
-    argv = list(sys.argv if argv is None else argv)
     values = flags.FlagValues()
     try:
         config_flags.DEFINE_config_file(
@@ -86,20 +139,34 @@ def main(experiment: Experiment, argv: list[str] | None = None) -> results.Resul
         values(argv)
         config = values.config
         list(config.keys())  # a config file that failed to load raises here, not later
+        workdir = values.workdir
+        default_workdir = getattr(experiment, "default_workdir", None)
+        if default_workdir is not None and not values["workdir"].present:
+            workdir = str(default_workdir(config))
+        domains = kit_config.config_domains(config_flags.get_config_filename(values["config"]))
     except OSError as err:
         missing = re.search(r"No such file or directory: '(.+?)'", str(err))
         fail(f"config file not found: {missing.group(1)}" if missing else _last_error(str(err)))
     except (KeyError, AttributeError) as err:
-        fail(f"unknown config key {err}; the valid keys are those of configs/{name}.py")
+        key = err.args[0] if err.args else err
+        fail(f"unknown config key {key!r}; the valid keys are those of configs/{name}.py")
     except (flags.Error, *USER_ERRORS) as err:
         fail(_last_error(str(err)))
-    perf.enable_compile_cache(values.compile_cache)
-    workdir = values.workdir
+    except SyntaxError as err:
+        fail(f"cannot read the config: {err}")
+    return config, workdir, values.compile_cache, domains
+
+
+def main(experiment: Experiment, argv: list[str] | None = None) -> results.Result:
+    """Parse flags, check, run, write ``results/<name>/`` and print the verdicts."""
+    argv = list(sys.argv if argv is None else argv)
+    workdir: str | Path = ROOT / "results" / experiment.name
     try:
-        if experiment.default_workdir is not None and not values["workdir"].present:
-            workdir = str(experiment.default_workdir(config))
-        result = execute(experiment, config, workdir)
-    except (kit_config.ConfigError, DataMissing, results.WorkdirError) as err:
+        config, workdir, cache, domains = parse(experiment, argv)
+        perf.enable_compile_cache(cache)
+        with interrupts_exit(workdir):
+            result = execute(experiment, config, workdir, domains)
+    except RUN_ERRORS as err:
         fail(str(err))
     except KeyboardInterrupt:
         interrupted(workdir)

@@ -1,26 +1,51 @@
-"""Locked experiment configs and the validation every experiment shares.
+"""Locked experiment configs and the validation every experiment shares (issue 17).
 
 A config is an ``ml_collections.ConfigDict`` returned by ``configs/<name>.py:get_config(preset)``.
-It is locked, so an unknown key is an error. Values are validated by key name (``validate``),
-so each experiment gets the same one-line errors for impossible values without writing them.
+It is locked, so an unknown key is an error. Every value is then checked by its *meaning*, before
+any work: :data:`DOMAINS` maps key names to a :class:`Domain` (a whole number >= 1, a finite
+learning rate > 0, a fraction, an activation / initialiser / optimiser / loss / data set / part
+name, a non-empty sequence of them ...), and a few rules relate keys to each other (a batch is
+no larger than the data set it is drawn from, ``steps`` is a multiple of ``log_every``, ``*_lo <
+*_hi``, a table per data set has an entry for every data set used). One table, no code per
+experiment: a config that needs something else declares it beside its keys,
+
+    # configs/<name>.py
+    from experiments.kit import config as kc
+    DOMAINS = {"h4.variants": kc.names("activation", seq=True, extra=("leaky_relu_big",))}
+
+and its entries take precedence over the kit's. A pattern is a dotted suffix of the key's path;
+each segment may hold ``fnmatch`` wildcards (``*_activation``, ``threshold.*``); the most specific
+match wins (more segments, then more literal characters). A key no pattern matches still gets
+the default checks: numbers finite, sequences non-empty. Errors are :class:`ConfigError`, one line.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 
 import ml_collections
 
-import acts
-
-from . import inits
-
-
-class ConfigError(ValueError):
-    """An impossible or unknown config value; the CLI prints it as one line."""
-
-
-PRESETS = ("smoke", "default", "paper")
+from . import checks
+from .domains import (  # noqa: F401 (re-exported: configs write kc.names(...), kc.count(...))
+    DOMAINS,
+    NAME_KINDS,
+    PENDING,
+    PRESETS,
+    ConfigError,
+    Domain,
+    anything,
+    config_domains,
+    count,
+    finite,
+    fraction,
+    lookup,
+    names,
+    non_negative,
+    per_dataset,
+    positive,
+    real,
+    text,
+)
 
 
 def preset_name(arg: str | None) -> str:
@@ -46,95 +71,31 @@ def build(fields: dict, overrides: dict | None = None) -> ml_collections.ConfigD
     return config
 
 
-def _positive(v) -> bool:
-    return v > 0
+def validate(config: ml_collections.ConfigDict, experiment=None, domains: Mapping[str, Domain] | None = None,
+             parts: Iterable[str] | None = None, resolve_user_activations: bool = True) -> ml_collections.ConfigDict:
+    """Check every value of ``config`` by its meaning; raise :class:`ConfigError` with one line.
 
-
-def _at_least_one(v) -> bool:
-    return v >= 1
-
-
-def _non_negative(v) -> bool:
-    return v >= 0
-
-
-def _fraction(v) -> bool:
-    return 0 <= v <= 1
-
-
-# Key-name rules: a key whose last segment matches is checked elementwise (lists included).
-_RULES: dict[str, tuple[Callable, str]] = {
-    "depth": (_at_least_one, "must be >= 1"),
-    "depths": (_at_least_one, "must be >= 1"),
-    "width": (_at_least_one, "must be >= 1"),
-    "widths": (_at_least_one, "must be >= 1"),
-    "seeds": (_at_least_one, "must be >= 1"),
-    "n_seeds": (_at_least_one, "must be >= 1"),
-    "steps": (_at_least_one, "must be >= 1"),
-    "batch_size": (_at_least_one, "must be >= 1"),
-    "batch_sizes": (_at_least_one, "must be >= 1"),
-    "log_every": (_at_least_one, "must be >= 1"),
-    "lr": (_positive, "must be > 0"),
-    "learning_rate": (_positive, "must be > 0"),
-    "learning_rates": (_positive, "must be > 0"),
-    "lrs": (_positive, "must be > 0"),
-    "weight_scale": (_non_negative, "must be >= 0"),
-    "weight_scales": (_non_negative, "must be >= 0"),
-    "n_train": (_at_least_one, "must be >= 1"),
-    "n_eval": (_at_least_one, "must be >= 1"),
-    "alpha": (_fraction, "must be in [0, 1]"),
-    "confidence": (_fraction, "must be in [0, 1]"),
-}
-
-
-def _as_list(value) -> list:
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
-
-
-def _walk(config: ml_collections.ConfigDict, prefix: str = "") -> Iterable[tuple[str, str, object]]:
-    for key, value in config.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, ml_collections.ConfigDict):
-            yield from _walk(value, path + ".")
-        else:
-            yield path, key, value
-
-
-def validate(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
-    """Check every value by its key name; raise ``ConfigError`` with one clear line.
-
-    Rules: depths, widths, seeds, steps, batch sizes >= 1; learning rates > 0; weight scales
-    >= 0; ``activation(s)`` must be registered in :mod:`acts`; ``init(s)`` in :mod:`inits`;
-    ``dataset`` must be a known data set name.
+    ``experiment``: an :class:`~experiments.kit.experiment.Experiment` or its name (its parts,
+    its config's ``DOMAINS`` and any :data:`PENDING` entry); ``domains``: the config file's own
+    ``DOMAINS`` (default: those of ``configs/<name>.py``). Nothing is trained or compiled; a
+    user activation ``module:function`` is imported and checked (``acts.resolve``), and each data
+    set named is checked to be installed and readable (``data.check``). With
+    ``resolve_user_activations=False`` a ``module:function`` name is taken as it is (no JAX work:
+    ``scripts/distributed`` checks configs before joining the cluster, then again after).
     """
-    from . import data  # local import: data imports nothing from here, but keep config light
+    name = experiment if isinstance(experiment, str) or experiment is None else experiment.name
+    if parts is None and experiment is not None and not isinstance(experiment, str):
+        parts = tuple(experiment.measurements)
+    if domains is None and name is not None:
+        from .registry import ROOT
 
-    for path, key, value in _walk(config):
-        if key in _RULES:
-            check, message = _RULES[key]
-            for item in _as_list(value):
-                if isinstance(item, bool) or not isinstance(item, (int, float)):
-                    raise ConfigError(f"config.{path} = {value!r}: expected a number")
-                if not check(item):
-                    raise ConfigError(f"config.{path} = {value!r}: {message}")
-        elif key in ("activation", "activations"):
-            for item in _as_list(value):
-                try:
-                    acts.resolve(item)
-                except ValueError as err:
-                    raise ConfigError(f"config.{path}: {err}") from None
-        elif key in ("init", "inits"):
-            for item in _as_list(value):
-                if item not in inits.names():
-                    raise ConfigError(
-                        f"config.{path}: unknown initialiser {item!r}; valid names: {', '.join(inits.names())}"
-                    )
-        elif key in ("dataset", "datasets"):
-            for item in _as_list(value):
-                if item not in data.names():
-                    raise ConfigError(
-                        f"config.{path}: unknown data set {item!r}; valid names: {', '.join(data.names())}"
-                    )
+        domains = config_domains(ROOT / "configs" / f"{name}.py")
+    tables = [dict(domains or {}), PENDING.get(name, {}), DOMAINS]
+    checker = checks.Checker(config, tables, tuple(parts) if parts is not None else None, resolve_user_activations)
+    for path, value in checks.walk(config):
+        dom = None if path.split(".")[0] in checks.SKIP else lookup(path, tables, kinds=("int", "real", "name", "text", "any"))
+        checker.value_ok(path, value, dom or Domain("any"))
+        if dom is not None and dom.within:
+            checker.within_ok(path, value, dom)
+    checks.check_relations(config, checker)
     return config

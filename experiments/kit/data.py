@@ -21,6 +21,7 @@ import dataclasses
 import functools
 import gzip
 import os
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,10 @@ import numpy as np
 
 class DataMissing(FileNotFoundError):
     """A data set that is not installed; the message says how to install it."""
+
+
+class DataError(ValueError):
+    """A data set whose files are there but cannot be used (empty, truncated, not idx files)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +56,9 @@ class Dataset:
 
 
 SCALINGS = ("raw", "unit", "centred", "standardised")
+# Training examples of the generated and shipped data sets (n minus the n // 5 test split; digits
+# keeps 497 of its 1797 for test; mnist1d's 5000 split 0.8). tests/test_bad_input.py checks them.
+TRAIN_SIZES = {"gaussian": 3277, "xor": 1639, "two_moons": 1639, "digits": 1300, "mnist1d": 4000}
 FASHION_DEFAULT_DIR = "/usr/share/datasets/fashion-mnist"
 
 
@@ -107,12 +115,54 @@ def _mnist1d(seed: int):
     return x, data["y"], x_test, data["y_test"], 10, None
 
 
+IDX_TYPES = {0x08: np.uint8}  # the idx type codes Fashion-MNIST uses (unsigned bytes)
+FASHION_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def _idx_header(path: Path, head: bytes) -> tuple[int, ...]:
+    """The dimensions an idx header declares; DataError if it is not an idx header of bytes."""
+    if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in IDX_TYPES or not 1 <= head[3] <= 4:
+        raise DataError(f"{path} is not an idx file of unsigned bytes (header {head[:4].hex() or 'empty'}); "
+                        "reinstall dataset-fashion-mnist or point FASHION_MNIST_DIR at intact idx files")
+    ndim = head[3]
+    if len(head) < 4 + 4 * ndim:
+        raise DataError(f"{path} is truncated (its idx header is incomplete)")
+    return tuple(int.from_bytes(head[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+
+
+def idx_shape(path: Path) -> tuple[int, ...]:
+    """The shape an idx file holds, checked against its size without reading it (gzip: its trailer)."""
+    try:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+            head = f.read(20)
+        dims = _idx_header(path, head)
+        expected = 4 + 4 * len(dims) + int(np.prod(dims))
+        if path.suffix == ".gz":
+            with open(path, "rb") as f:
+                f.seek(-4, os.SEEK_END)
+                size = int.from_bytes(f.read(4), "little")  # ISIZE: the uncompressed size mod 2**32
+            expected %= 1 << 32
+        else:
+            size = path.stat().st_size
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"{path} cannot be read ({type(err).__name__}: {err}); reinstall dataset-fashion-mnist") from None
+    if size != expected:
+        raise DataError(f"{path} holds {size} bytes, its header promises {expected} (truncated or padded); "
+                        "reinstall dataset-fashion-mnist or point FASHION_MNIST_DIR at intact idx files")
+    return dims
+
+
 def _read_idx(path: Path) -> np.ndarray:
-    with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
-        raw = f.read()
-    ndim = raw[3]
-    dims = [int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim)]
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    dims = idx_shape(path)
+    try:
+        with gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"{path} cannot be read ({type(err).__name__}: {err}); reinstall dataset-fashion-mnist") from None
+    offset = 4 + 4 * len(dims)
+    if len(raw) != offset + int(np.prod(dims)):
+        raise DataError(f"{path} holds {len(raw)} bytes, its header promises {offset + int(np.prod(dims))}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(dims)
 
 
 def _find_idx(folder: Path, stem: str) -> Path:
@@ -125,8 +175,44 @@ def _find_idx(folder: Path, stem: str) -> Path:
     )
 
 
+def _fashion_folder() -> Path:
+    return Path(os.environ.get("FASHION_MNIST_DIR", FASHION_DEFAULT_DIR))
+
+
+def _fashion_shapes() -> list[tuple[int, ...]]:
+    """The shapes of the four idx files, checked to fit together (images n x h x w, labels n)."""
+    folder = _fashion_folder()
+    paths = [_find_idx(folder, stem) for stem in FASHION_FILES]
+    shapes = [idx_shape(p) for p in paths]
+    for (images, labels), (p_img, p_lab) in zip(((shapes[0], shapes[1]), (shapes[2], shapes[3])),
+                                                 ((paths[0], paths[1]), (paths[2], paths[3])), strict=True):
+        if len(images) != 3 or len(labels) != 1 or images[0] != labels[0] or images[0] == 0:
+            raise DataError(f"{p_img} ({'x'.join(map(str, images))}) and {p_lab} ({'x'.join(map(str, labels))}) "
+                            "are not images and labels of the same examples")
+    return shapes
+
+
+def check(name: str) -> None:
+    """Raise :class:`DataMissing` or :class:`DataError` (one line) unless ``name`` can be loaded.
+
+    Cheap: generated and shipped data sets need nothing; Fashion-MNIST's idx files are checked by
+    their headers and sizes, without decompressing them.
+    """
+    if name not in _LOADERS:
+        raise ValueError(f"unknown data set {name!r}; valid names: {', '.join(names())}")
+    if name == "fashion_mnist":
+        _fashion_shapes()
+
+
+def train_size(name: str) -> int:
+    """How many training examples :func:`load` gives for ``name`` before any ``n_train`` subsampling."""
+    if name == "fashion_mnist":
+        return _fashion_shapes()[0][0]
+    return TRAIN_SIZES[name]
+
+
 def _fashion_mnist(seed: int):
-    folder = Path(os.environ.get("FASHION_MNIST_DIR", FASHION_DEFAULT_DIR))
+    folder = _fashion_folder()
     parts = [
         _read_idx(_find_idx(folder, stem))
         for stem in (

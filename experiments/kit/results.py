@@ -3,18 +3,21 @@
 Files: ``<table>.csv`` and ``<table>.md`` per table, ``<figure>.png`` per figure,
 ``verdicts.json`` (the ledger contract), ``summary.json`` (the numbers behind the figures, which
 the regression check compares), ``config.json``, ``manifest.json`` and ``README.md`` (the
-experiment's page: verdicts, tables, figures). Everything is written into a temporary folder
-beside the target and swapped in by rename, so an interrupted run leaves the previous results.
+experiment's page: verdicts, tables, figures). Everything is written into a hidden staging folder
+beside the target and swapped in atomically, so an interrupted run leaves the previous results.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import errno
 import json
 import math
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import matplotlib
@@ -122,16 +125,36 @@ class WorkdirError(ValueError):
     """A results folder that cannot be written (a file, or a place without write permission)."""
 
 
+# Held while a results folder is swapped in: a Ctrl-C (kit.cli) waits for the swap to finish.
+SWAP_LOCK = threading.Lock()
+RESULT_MARKERS = ("manifest.json", "verdicts.json", "summary.json")  # a folder holding one is a results folder
+
+
 def check_workdir(workdir: str | os.PathLike) -> Path:
-    """Fail before any work when ``workdir`` is a file, or neither it nor a parent can be written."""
-    target = Path(workdir)
+    """Fail before any work unless ``workdir`` can take results; remove what killed runs left there.
+
+    Refused: an empty name, a file, a non-empty folder that is not a results folder (the swap
+    replaces the whole folder, so ``--workdir ~/Documents`` would be lost), and places where
+    neither the folder nor its parent can be written.
+    """
+    if not str(workdir).strip():
+        raise WorkdirError("--workdir is empty; name a folder for the results")
+    target = Path(workdir).expanduser().absolute()
     if target.exists() and not target.is_dir():
         raise WorkdirError(f"--workdir {target} is a file, not a folder; name a folder")
+    if target == Path(target.anchor) or target == Path.cwd() or target == Path.home():
+        raise WorkdirError(f"--workdir {target}: the results replace the whole folder; name a folder of its own")
+    if target.is_dir() and any(target.iterdir()) and not any((target / m).exists() for m in RESULT_MARKERS):
+        raise WorkdirError(f"--workdir {target} holds files that are not results (no manifest.json); "
+                           "the results replace the whole folder: name a new or a results folder")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(tempfile.mkdtemp(prefix=_staging_prefix(target), dir=target.parent))
+        if target.is_dir() and not os.access(target, os.W_OK | os.X_OK):
+            raise PermissionError(13, "its files cannot be replaced")
     except OSError as err:
         raise WorkdirError(f"--workdir {target}: cannot write there ({err.strerror or err})") from None
+    _clean_leftovers(target)
     return target
 
 
@@ -139,29 +162,85 @@ def _staging_prefix(target: Path) -> str:
     return f".{target.name}.staging-"
 
 
+def _backup(target: Path) -> Path:
+    return target.with_name(f".{target.name}.backup")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 def _clean_leftovers(target: Path) -> None:
-    """Remove staging folders of killed runs; put back a backup that a killed swap left alone."""
-    for stale in [*target.parent.glob(_staging_prefix(target) + "*"), *target.parent.glob(f"{target.name}.tmp-*")]:
+    """Remove staging folders of dead runs (``.<name>.staging-<pid>-*``, and the old visible
+    ``<name>.tmp-*``); put back a backup that a run killed between two renames left alone."""
+    for stale in target.parent.glob(_staging_prefix(target) + "*"):
+        pid = stale.name[len(_staging_prefix(target)):].split("-", 1)[0]
+        if not pid.isdigit() or not _alive(int(pid)) or int(pid) == os.getpid():
+            shutil.rmtree(stale, ignore_errors=True)
+    for stale in target.parent.glob(f"{target.name}.tmp-*"):
         if stale.name != f"{target.name}.tmp-old":
             shutil.rmtree(stale, ignore_errors=True)
-    backup = target.with_name(target.name + ".tmp-old")
-    if backup.exists():
-        if target.exists():
-            shutil.rmtree(backup)
-        else:
+    for backup in (_backup(target), target.with_name(f"{target.name}.tmp-old")):
+        if backup.exists():
+            if target.exists():
+                shutil.rmtree(backup, ignore_errors=True)
+            else:
+                os.replace(backup, target)
+
+
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Make ``staging`` the folder ``target``: one atomic exchange where the system has it (a kill
+    at any instant leaves the old or the new folder whole), else two renames with a backup."""
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    if _exchange(staging, target):
+        shutil.rmtree(staging, ignore_errors=True)  # now the previous results
+        return
+    backup = _backup(target)
+    os.replace(target, backup)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if not target.exists():
             os.replace(backup, target)
+        raise
+    shutil.rmtree(backup, ignore_errors=True)
 
 
 def write(result: Result, workdir: str | os.PathLike, config_json: dict, manifest: dict) -> Path:
     """Write every file of ``result`` into ``workdir`` atomically; return the folder.
 
-    Files are written into a hidden staging folder beside the target (``.<name>.staging-*``, which
-    the ledger never reads), then swapped in by two renames; a run killed at any point leaves the
-    previous results (or, between the renames, their backup, which the next write puts back).
+    Files are written into a hidden staging folder beside the target (``.<name>.staging-<pid>-*``,
+    which the ledger never reads and the next run removes), then swapped in (:func:`_swap_in`); a
+    run killed at any point leaves the previous results.
     """
     target = check_workdir(workdir)
-    _clean_leftovers(target)
-    staging = Path(tempfile.mkdtemp(prefix=_staging_prefix(target), dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(target)}{os.getpid()}-", dir=target.parent))
     try:
         for name, df in result.tables.items():
             df.to_csv(staging / f"{name}.csv", index=False)
@@ -174,18 +253,8 @@ def write(result: Result, workdir: str | os.PathLike, config_json: dict, manifes
         (staging / "config.json").write_text(dump(config_json))
         (staging / "manifest.json").write_text(dump(manifest))
         (staging / "README.md").write_text(_page(result, manifest))
-        backup = target.with_name(target.name + ".tmp-old")
-        if target.exists():
-            os.replace(target, backup)
-        try:
-            os.replace(staging, target)
-        except BaseException:
-            if backup.exists() and not target.exists():
-                os.replace(backup, target)
-            raise
-        if backup.exists():
-            shutil.rmtree(backup)
-    except BaseException:
+        with SWAP_LOCK:
+            _swap_in(staging, target)
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
     return target
