@@ -1,0 +1,1 @@
+"""Activations of one's own, in no registry, to score with ``python -m experiments.scorecard`` (README)."""
