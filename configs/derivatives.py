@@ -1,10 +1,12 @@
 """Config of experiments.derivatives (claims A2, C2, B1-B12: every printed formula vs autodiff).
 
 Run:      python -m experiments.derivatives --config configs/derivatives.py:smoke
-Runtime:  default 17 s on 2 idle CPU cores (committed run: compile 15 s in 254 compiles, execute 0 s,
-          41.8 GFLOP/s against a measured 425 GFLOP/s matmul peak); smoke presets run in the test suite at XLA opt level 0 (all nine smoke runs ~2 min together).
+Runtime:  default ~6 s on 2 idle CPU cores (estimate: the formula checks are one compiled program, the
+          perceptrons one, the MLPs one trainer through the kit's switch activation; revision 1 compiled
+          254 programs for 0.3 s of execution); smoke presets run in the test suite at XLA opt level 0.
 Expected: B1-B5, B8, B10-B12 supported (B10: correct, but overflows to NaN in float32 for
-          x > ~22); B7 refuted (document 003's "ELU'" is the ELU function); B9 refuted (the printed
+          x > ~22); B7 qualified (the function is right; document 003's label "ELU'" on it is wrong: as a
+          derivative it fails); B9 refuted (the printed
           Swish derivative carries an extra factor beta*x; the printed f ignores beta); B6
           qualified (test-time divisor is the mean divisor, not the mean training output);
           A2 supported (step: gradient exactly 0, loss unchanged; sigmoid learns); C2 qualified
@@ -80,9 +82,13 @@ def get_config(preset: str | None = None):
             "a2": {"min_rel_drop": 0.2},
         },
         "published": {
-            "b9": "document 003: f'(x) = βf(x) + (βx)/(1+e^{−βx})·(1 − βf(x)); f(x) = x/(1+e^{−x})",
-            "b7": "document 003 prints α(eˣ−1) for x≤0, x for x>0 under the label ELU′",
-            "b6": "document 002: NDSB winner draws the divisor from U(3, 8)",
+            # R11: published sources beside ours (the documents themselves are not one)
+            "b6": "Xu et al. 2015 (RReLU, NDSB winner): negative inputs divided by a ~ U(l, u), l = 3, u = 8, a fresh draw "
+                  "per training step; at test time by (l + u)/2 = 5.5 (document 002 calls U(l, u) 'a Gaussian distribution')",
+            "b7": "Clevert et al. 2016: ELU f(x) = x (x > 0), α(eˣ − 1) (x ≤ 0); f′(x) = 1 (x > 0), f(x) + α (x ≤ 0) "
+                  "(document 003 prints f under the label ELU′)",
+            "b9": "Ramachandran, Zoph & Le 2017: f(x) = x·σ(βx), f′(x) = βf(x) + σ(βx)(1 − βf(x)); document 003 prints "
+                  "f′(x) = βf(x) + (βx)/(1+e^{−βx})·(1 − βf(x)) and f(x) = x/(1+e^{−x})",
         },
     }
     overrides = {

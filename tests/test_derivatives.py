@@ -7,12 +7,15 @@ import sys
 
 import jax.numpy as jnp
 import numpy as np
+from _compiles import smoke_compiles
 
 import acts
-from experiments.derivatives import EXPERIMENT
+from experiments.derivatives import EXPERIMENT, measure_training
 from experiments.derivatives import measure as derivatives
 from experiments.kit import config as kit_config
-from experiments.kit import registry, results
+from experiments.kit import data, registry, results
+
+SMOKE_COMPILES = 44  # pinned from a fresh smoke run: the formula program, perceptrons, one MLP trainer, figures, staging
 
 
 def test_compare_detects_errors():
@@ -47,7 +50,7 @@ def test_smoke_verdicts(smoke):
     result = smoke("derivatives")
     got = {v.claim: v.verdict for v in result.verdicts}
     assert got["B1"] == "supported" and got["B11"] == "supported" and got["B12"] == "supported"
-    assert got["B7"] == "refuted" and got["B9"] == "refuted"
+    assert got["B7"] == "qualified" and got["B9"] == "refuted"  # ELU right, its label ELU′ wrong; Swish′ wrong
     assert got["B6"] == "qualified" and got["B8"] == "supported"
     assert got["A2"] == "supported"
     training = result.tables["step_training"].set_index(["model", "activation"])
@@ -57,6 +60,25 @@ def test_smoke_verdicts(smoke):
     props = result.tables["properties"].set_index("quantity")["value"]
     assert abs(props["b6_rel_gap"] - (np.log(8 / 3) / 5 * 5.5 - 1)) < 0.02  # E[1/a]·5.5 − 1 for a ~ U(3, 8)
     assert 21.5 < props["b10_float32_overflow_from"] < 22.5
+    assert props["b6_gaussian_ks_p"] < 1e-6 < props["b6_ks_p"]  # document 002's "Gaussian U(l,u)": the draws are uniform
+    b7 = next(v for v in result.verdicts if v.claim == "B7")
+    assert [p["verdict"] for p in b7.parts] == ["supported", "refuted"] and "ELU′" in b7.parts[1]["part"]
+    b9 = next(v for v in result.verdicts if v.claim == "B9")
+    assert "Ramachandran" in b9.published and "σ(βx)(1 − βf(x))" in b9.published
+
+
+def test_smoke_compile_count_is_pinned():
+    n = smoke_compiles("derivatives")
+    assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES}; revision 1 built 252)"
+
+
+def test_switched_mlps_train_each_activation():
+    """The MLP populations share one trainer; the step net's hidden weights stay exactly where they started."""
+    config = kit_config.validate(registry.config("derivatives", "smoke"))
+    ds = data.load(config.mlp_dataset, seed=0)
+    pops = measure_training.mlp_populations(config, ("step", "sigmoid"), ds)
+    assert (pops["step"]["hidden_change"] == 0).all() and (pops["sigmoid"]["hidden_change"] > 0).all()
+    assert (pops["step"]["grad_hidden"] == 0).all() and (pops["step"]["grad_readout"] > 0).all()
 
 
 def test_cli_rejects_bad_value():

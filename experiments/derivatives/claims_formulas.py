@@ -6,6 +6,8 @@ point, else refuted); B1, B2 and B12 add the properties they state (``properties
 
 from __future__ import annotations
 
+import dataclasses
+
 from experiments.kit.claim import Decision, claim, part
 
 from .figures import activations_and_derivatives, formula_errors
@@ -20,6 +22,7 @@ from .parts import (
     key_of,
     number,
     props,
+    row_part,
     rows_text,
     tol_text,
 )
@@ -91,23 +94,20 @@ def b5(t, config) -> Decision:
     return formula_decision(t, config, "B5", " (∂f/∂α by jax.grad with respect to α).")
 
 
-@formula_claim("B7")
+@formula_claim("B7", revised_by="R2; DECISIONS.md B7 row: the ELU function is right (supported), document 003's label "
+                                 "ELU′ on it is wrong (refuted as a derivative): a part each")
 def b7(t, config) -> Decision:
-    """ELU as printed, and document 003's 'ELU′' (B7).
-
-    One part with the legacy verdict: supported only when both the function and the printed 'ELU′'
-    agree. Split into two parts, R2 would make today's refuted (function right, 'ELU′' wrong) qualified.
-    """
+    """ELU as printed, and document 003's label 'ELU′' on it (B7): the function is right, the label is wrong."""
     fn_row, d_row = formula_rows(t, "B7").iloc[0], formula_rows(t, "B7").iloc[1]
-    holds = bool(fn_row.agrees and d_row.agrees)
-    both = part("printed ELU and 'ELU′' agree with autodiff", "supported" if holds else "refuted", value=float(d_row.max_abs_err),
-                n_seeds=1, unit="max |printed ELU′ − autodiff ELU′|", condition=f"{d_row['dtype']}, {int(d_row.n_points)} points")
+    function, label = row_part(fn_row, config), row_part(d_row, config)
+    label = dataclasses.replace(label, part="document 003's label ELU′: the printed f as the derivative")
     statement = (
-        f"The ELU function as printed agrees ({fmt_row(fn_row)}), but document 003's 'ELU′' is the function "
-        f"itself (max |printed ELU′ − ELU| = {props(t)['b7_printed_minus_function']:.3g}); as a derivative it is "
-        f"wrong: {fmt_row(d_row)}. Correct: {d_row.correct_formula}."
+        f"The ELU function as printed is right ({fmt_row(fn_row)}): {function.verdict}. Document 003 prints it under "
+        f"the label ELU′, and as a derivative it is wrong (it is the function itself: max |printed ELU′ − ELU| = "
+        f"{props(t)['b7_printed_minus_function']:.3g}): {fmt_row(d_row)}: {label.verdict}. Correct derivative: "
+        f"{d_row.correct_formula} (Clevert et al.: f(x) + α for x ≤ 0)."
     )
-    return Decision([both], statement, tol_text(config))
+    return Decision([function, label], statement, tol_text(config), key=label.part)
 
 
 @formula_claim("B9")
@@ -128,8 +128,10 @@ def b9(t, config) -> Decision:
     corrected = rows[rows.formula.isin([label["corrected"] for label in labels])]
     f_rows = rows[rows.formula.isin([label["f"] for label in labels])]
     statement = (
-        f"Printed derivative vs autodiff: {rows_text(printed_rows)}. Correct: f′(x) = βf(x) + σ(βx)(1 − βf(x)), which "
-        f"agrees (max abs err {corrected.max_abs_err.max():.2g}). The printed f = x/(1+e^{{−x}}) ignores β: {rows_text(f_rows)}."
+        f"Printed derivative vs autodiff: {rows_text(printed_rows)}. Correct (Ramachandran et al. 2017): "
+        f"f′(x) = βf(x) + σ(βx)(1 − βf(x)), which agrees (max abs err {corrected.max_abs_err.max():.2g}); the printed "
+        "one has (βx)/(1+e^{−βx}) = βx·σ(βx) where σ(βx) belongs, an extra factor βx. The printed f = x/(1+e^{−x}) "
+        f"ignores β: {rows_text(f_rows)}. Parts: " + "; ".join(f"{p.part}: {p.verdict}" for p in parts) + "."
     )
     return Decision(parts, statement, tol_text(config), key=key_of(parts, parts))
 

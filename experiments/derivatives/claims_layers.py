@@ -31,7 +31,10 @@ def b6(t, config) -> Decision:
         f"it is NOT the mean training output: E over draws of −1/a = {p['b6_mean_train_output_at_minus1']:.5f} "
         f"[{p['b6_mean_train_lo']:.5f}, {p['b6_mean_train_hi']:.5f}] (exact −ln(u/l)/(u−l) = "
         f"{p['b6_mean_train_exact']:.5f}), a relative gap of {p['b6_rel_gap']:.3%}: the test-time rule "
-        "averages the divisor, not the slope."
+        "averages the divisor, not the slope. Document 002's wording: α is drawn \"from a Gaussian distribution "
+        f"U(l,u)\" (高斯分布U(l,u)); U(l, u) is the uniform distribution (Xu et al. 2015), and the draws are uniform, "
+        f"not Gaussian: KS against the Gaussian of their own mean and variance p = {p['b6_gaussian_ks_p']:.2g} "
+        f"(statistic {p['b6_gaussian_ks_stat']:.3f}). Parts: " + "; ".join(f"{q.part}: {q.verdict}" for q in parts) + "."
     )
     criterion = (
         f"KS p ≥ {c.b6.ks_p_min:g} and |corr| ≤ {c.b6.max_abs_corr:g}; test output = x/((l+u)/2) within {c.formula.atol:g}; "

@@ -8,8 +8,9 @@ import numpy as np
 
 import acts
 from acts import printed as pr
+from experiments.kit import perf, plots
 
-from .measure import autodiff
+from .measure import derivative
 
 
 def activations_and_derivatives(t, config):
@@ -41,11 +42,16 @@ def activations_and_derivatives(t, config):
         ("step (A2)", acts.get("step").fn, None),
     ]
     fig, axes = plt.subplots(2, 5, figsize=(17, 6.5))
-    for ax, (title, fn, printed) in zip(axes.ravel(), panels, strict=True):
-        ax.plot(x, fn(x), color="0.4", label="f")
-        ax.plot(x, autodiff(fn)(x), color="C0", label="f′ (autodiff)")
-        if printed is not None:
-            ax.plot(xs, printed(xs), "o", color="C3", ms=3.5, mfc="none", label="f′ as printed")
+
+    def curves(v, vs):  # every panel's f, f′ and printed f′ in one compiled program
+        return [(fn(v), derivative(fn)(v), None if printed is None else printed(vs)) for _, fn, printed in panels]
+
+    values = perf.jit(curves)(x, xs)
+    for ax, (title, _, _), (f, df, pf) in zip(axes.ravel(), panels, values, strict=True):
+        ax.plot(x, f, color="0.4", label="f")
+        ax.plot(x, df, color="C0", label="f′ (autodiff)")
+        if pf is not None:
+            ax.plot(xs, pf, "o", color="C3", ms=3.5, mfc="none", label="f′ as printed")
         ax.axhline(0, color="0.85", lw=0.8)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("x")
@@ -78,20 +84,52 @@ def formula_errors(t, config):
     return fig
 
 
+def _band(ax, steps, runs, label, style):
+    """Mean over seeds with a 95% t band (R12: each series its own colour, line style and marker)."""
+    colour, ls, marker = style
+    mean = np.nanmean(runs, 0)
+    half = 2.262 * np.nanstd(runs, 0, ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else 0 * mean
+    ax.plot(steps, mean, color=colour, ls=ls, marker=marker, ms=4, markevery=max(1, len(steps) // 8), label=label)
+    ax.fill_between(steps, mean - half, mean + half, color=colour, alpha=0.15)
+
+
 def step_vs_sigmoid(t, config):
-    """Training loss of the perceptrons and MLPs per activation (A2, C2)."""
-    percep, mlps = t.perceptrons, t.mlps
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    """A2, C2: training loss of the perceptrons and MLPs per activation, and how far the hidden weights moved.
+
+    The step MLP's loss falls only because its linear read-out learns on frozen random step features (its hidden
+    gradients are exactly 0): said on the figure, and the third panel shows its hidden weights never move.
+    """
+    percep, mlps, step = t.perceptrons, t.mlps, config.step_activation
+    fig, axes = plt.subplots(1, 3, figsize=(15, 3.9))
     steps = np.arange(config.perceptron_steps + 1)
-    for a, r in percep.items():
-        axes[0].plot(steps, r["history"].mean(0), label=a)
-    axes[0].set_title("A2: perceptron f(xW+b), full-batch GD")
-    for a, r in mlps.items():
-        axes[1].plot(r["steps"], np.nanmean(r["loss"], 0), label=a)
-    axes[1].set_title(f"A2/C2: MLP {tuple(config.mlp_widths)} on {config.mlp_dataset}")
-    for ax in axes:
+    for (a, r), style in zip(percep.items(), plots.styles(), strict=False):
+        _band(axes[0], steps, r["history"], a + (" (gradient exactly 0: flat)" if a == step else ""), style)
+    axes[0].set_title("A2: perceptron f(xW+b), full-batch GD", fontsize=9)
+    for (a, r), style in zip(mlps.items(), plots.styles(), strict=False):
+        _band(axes[1], r["steps"], r["loss"], a + (": only the read-out learns" if a == step else ""), style)
+    axes[1].set_title(f"A2/C2: MLP {tuple(config.mlp_widths)} on {config.mlp_dataset}", fontsize=9)
+    axes[1].text(0.97, 0.55, f"{step}: hidden-layer gradients exactly 0;\nits loss falls only because the linear\n"
+                 f"read-out learns on frozen random {step} features", transform=axes[1].transAxes, fontsize=7, ha="right",
+                 bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "0.7"})
+    for ax in axes[:2]:
         ax.set_xlabel("step")
-        ax.set_ylabel(f"training loss (mean of {config.seeds} seeds)")
-        ax.legend()
+        ax.set_ylabel(f"training loss (mean of {config.seeds} seeds, 95% CI)")
+        ax.legend(fontsize=7)
+    names = list(mlps)
+    change = [mlps[a]["hidden_change"] for a in names]
+    floor = min([c[c > 0].min() for c in change if (c > 0).any()] or [1e-8]) / 100
+    for i, (c, style) in enumerate(zip(change, plots.styles(), strict=False)):
+        zero = c == 0
+        if (~zero).any():
+            axes[2].scatter(np.full(int((~zero).sum()), i), c[~zero], color=style[0], marker=style[2],
+                            label=f"{names[i]} (per seed)")
+        if zero.any():
+            axes[2].scatter(np.full(int(zero.sum()), i), np.full(int(zero.sum()), floor), color=style[0], marker="$0$", s=80,
+                            label=f"{names[i]}: exactly 0 ({int(zero.sum())} seeds)")
+    axes[2].set_yscale("log")
+    axes[2].set_xticks(range(len(names)), names)
+    axes[2].set_ylabel("max |W_T − W_0| over the hidden layers")
+    axes[2].set_title("A2/C2: did the hidden weights move?", fontsize=9)
+    axes[2].legend(fontsize=7)
     fig.tight_layout()
     return fig

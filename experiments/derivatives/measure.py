@@ -37,9 +37,14 @@ def grid(config: ml_collections.ConfigDict) -> jax.Array:
     return jnp.asarray(np.concatenate([dense, np.asarray(config.edges, np.float32)]))
 
 
+def derivative(fn, argnum: int = 0):
+    """Elementwise derivative of scalar ``fn`` by ``jax.grad`` (vmapped, not jitted: for use inside a program)."""
+    return jax.vmap(jax.grad(fn, argnums=argnum))
+
+
 def autodiff(fn, argnum: int = 0):
-    """Elementwise derivative of scalar ``fn`` by ``jax.grad`` (vmapped)."""
-    return perf.jit(jax.vmap(jax.grad(fn, argnums=argnum)))
+    """Elementwise derivative of scalar ``fn`` by ``jax.grad`` (vmapped, jitted)."""
+    return perf.jit(derivative(fn, argnum))
 
 
 def compare(printed: np.ndarray, reference: np.ndarray, x: np.ndarray, rtol: float, atol: float) -> dict:
@@ -78,109 +83,109 @@ def mish_prime_float64(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --- B1-B12 -------------------------------------------------------------------------------------
+def _inputs(config) -> dict[str, np.ndarray]:
+    """Every input array of the formula checks (float32)."""
+    z = np.linspace(config.grid_lo, config.grid_hi, config.two_class_n, dtype=np.float32)
+    z1, z2 = np.meshgrid(z, z)
+    return {"x": np.asarray(grid(config)), "scan": np.arange(config.mish_scan_lo, config.mish_scan_hi, 0.01).astype(np.float32),
+            "z1": z1.ravel(), "z2": z2.ravel()}
+
+
+def _evaluate(config, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every printed formula and its reference, in ONE compiled program (issue 16: not one per operation)."""
+    a, pa, ea = config.leaky_alpha, config.prelu_alpha, config.elu_alpha
+    sig, tanh, relu, mish = (acts.get(n) for n in ("sigmoid", "tanh", "relu", "mish"))
+    leaky, elu, prelu = acts.get("leaky_relu", alpha=a), acts.get("elu", alpha=ea), acts.functions.prelu
+    high = config.criteria.b12.all_high
+
+    def grad(fn, argnum=0):
+        return jax.vmap(jax.grad(fn, argnums=argnum))
+
+    def compute(x, scan, z1, z2):
+        key = jax.random.PRNGKey(0)
+        vecs = jnp.concatenate([s * jax.random.normal(jax.random.fold_in(key, i), (config.softmax_vectors, config.softmax_dim))
+                                for i, s in enumerate(config.softmax_scales)])
+        out = {
+            "sig": pr.printed_sigmoid(x), "sig_ref": sig.fn(x), "dsig": pr.printed_sigmoid_prime(x), "dsig_ref": grad(sig.fn)(x),
+            "tanh": pr.printed_tanh(x), "tanh_ref": tanh.fn(x), "dtanh": pr.printed_tanh_prime(x), "dtanh_ref": grad(tanh.fn)(x),
+            "relu": pr.printed_relu(x), "relu_ref": relu.fn(x), "drelu": pr.printed_relu_prime(x), "drelu_ref": grad(relu.fn)(x),
+            "leaky": pr.printed_leaky_relu(x, a), "leaky_ref": leaky.fn(x),
+            "dleaky": pr.printed_leaky_relu_prime(x, a), "dleaky_ref": grad(leaky.fn)(x),
+            "leaky2_err": jnp.max(jnp.abs(pr.printed_leaky_relu(x, 2.0) - acts.functions.leaky_relu(x, 2.0))),
+            "prelu": pr.printed_prelu(x, pa), "prelu_ref": prelu(x, pa), "dprelu": pr.printed_prelu_prime(x, pa),
+            "dprelu_ref": grad(prelu, 0)(x, jnp.full_like(x, pa)), "daprelu": pr.printed_prelu_dalpha(x),
+            "daprelu_ref": grad(prelu, 1)(x, jnp.full_like(x, pa)),
+            "elu": pr.printed_elu(x, ea), "elu_ref": elu.fn(x), "delu": pr.printed_elu_prime(x, ea), "delu_ref": grad(elu.fn)(x),
+            "mish": pr.printed_mish(x), "mish_ref": mish.fn(x), "dmish": pr.printed_mish_prime(x), "dmish_ref": grad(mish.fn)(x),
+            "dmish_scan": pr.printed_mish_prime(scan),
+            "softmax_jac": jax.vmap(jax.jacobian(acts.functions.softmax))(vecs),
+            "softmax_jac_printed": jax.vmap(pr.printed_softmax_jacobian)(vecs),
+            "sigmoid_jac": jax.vmap(jax.jacobian(jax.nn.sigmoid))(vecs),
+            "softmax_sums": jnp.sum(acts.functions.softmax(vecs), -1),
+            "two_class": acts.functions.softmax(jnp.stack([z1, z2], -1))[:, 0], "two_class_ref": jax.nn.sigmoid(z1 - z2),
+            "all_high": jax.nn.sigmoid(jnp.full((config.softmax_dim,), float(np.log(high / (1 - high))) + 1e-3)),
+        }
+        for beta in config.swish_betas:
+            f = acts.get("swish", beta=beta).fn(x)
+            out[f"swish_ref_{beta}"] = grad(acts.get("swish", beta=beta).fn)(x)
+            out[f"swish_printed_{beta}"] = pr.printed_swish_prime(x, beta)
+            out[f"swish_corrected_{beta}"] = beta * f + jax.nn.sigmoid(beta * x) * (1 - beta * f)
+            out[f"swish_f_{beta}"], out[f"swish_f_printed_{beta}"] = f, pr.printed_swish(x)
+        return out
+
+    got = perf.jit(compute)(*(jnp.asarray(inputs[k]) for k in ("x", "scan", "z1", "z2")))
+    return {k: np.asarray(v) for k, v in got.items()}
+
+
 def formula_checks(config) -> tuple[pd.DataFrame, dict]:
     """One row per printed formula (function or derivative) against its autodiff/exact reference."""
-    tol = config.criteria.formula
-    x = grid(config)
-    xn = np.asarray(x)
+    tol, inputs = config.criteria.formula, _inputs(config)
+    v, xn = _evaluate(config, inputs), inputs["x"]
     rows, extra = [], {}
 
     def add(claim, formula, printed, reference, correct, pts=xn, rtol=tol.rtol, atol=tol.atol, dtype="float32"):
-        row = {"claim": claim, "formula": formula, "dtype": dtype, **compare(printed, reference, pts, rtol, atol)}
-        row["correct_formula"] = correct
-        rows.append(row)
-        return row
+        rows.append({"claim": claim, "formula": formula, "dtype": dtype, **compare(printed, reference, pts, rtol, atol),
+                     "correct_formula": correct})
 
-    sig, tanh, relu = acts.get("sigmoid"), acts.get("tanh"), acts.get("relu")
-    add("B1", "σ(x) = 1/(1+e^{−x})", pr.printed_sigmoid(x), sig.fn(x), "")
-    add("B1", "σ'(x) = σ(x)(1−σ(x))", pr.printed_sigmoid_prime(x), autodiff(sig.fn)(x), "")
-    add("B2", "tanh(x) = (eˣ−e^{−x})/(eˣ+e^{−x})", pr.printed_tanh(x), tanh.fn(x), "")
-    add("B2", "tanh'(x) = 1 − tanh²(x)", pr.printed_tanh_prime(x), autodiff(tanh.fn)(x), "")
-    add("B3", "ReLU(x) = max(0, x)", pr.printed_relu(x), relu.fn(x), "")
-    add("B3", "ReLU' = 0 (x≤0), 1 (x>0)", pr.printed_relu_prime(x), autodiff(relu.fn)(x), "")
-    a = config.leaky_alpha
-    leaky = acts.get("leaky_relu", alpha=a)
-    add("B4", f"leaky: max(αx, x), α={a}", pr.printed_leaky_relu(x, a), leaky.fn(x), "")
-    add("B4", f"leaky': 1 (x>0), α (x≤0), α={a}", pr.printed_leaky_relu_prime(x, a), autodiff(leaky.fn)(x), "")
-    extra["b4_alpha2_max_abs_err"] = float(
-        jnp.max(jnp.abs(pr.printed_leaky_relu(x, 2.0) - acts.functions.leaky_relu(x, 2.0)))
-    )
-    pa = config.prelu_alpha
-    prelu = acts.functions.prelu
-    add("B5", f"PReLU: max(αx, x), α={pa}", pr.printed_prelu(x, pa), prelu(x, pa), "")
-    add("B5", "PReLU ∂f/∂x", pr.printed_prelu_prime(x, pa), autodiff(prelu, 0)(x, jnp.full_like(x, pa)), "")
-    add(
-        "B5",
-        "PReLU ∂f/∂α = x (x<0), 0 otherwise",
-        pr.printed_prelu_dalpha(x),
-        autodiff(prelu, 1)(x, jnp.full_like(x, pa)),
-        "",
-    )
-    ea = config.elu_alpha
-    elu = acts.get("elu", alpha=ea)
-    add("B7", "ELU(x) = x (x>0), α(eˣ−1) (x≤0)", pr.printed_elu(x, ea), elu.fn(x), "")
-    add(
-        "B7",
-        "ELU′ as printed = x (x>0), α(eˣ−1) (x≤0)",
-        pr.printed_elu_prime(x, ea),
-        autodiff(elu.fn)(x),
-        "ELU′(x) = 1 (x>0), α·eˣ (x≤0)",
-    )
-    extra["b7_printed_minus_function"] = float(jnp.max(jnp.abs(pr.printed_elu_prime(x, ea) - elu.fn(x))))
+    a, pa = config.leaky_alpha, config.prelu_alpha
+    add("B1", "σ(x) = 1/(1+e^{−x})", v["sig"], v["sig_ref"], "")
+    add("B1", "σ'(x) = σ(x)(1−σ(x))", v["dsig"], v["dsig_ref"], "")
+    add("B2", "tanh(x) = (eˣ−e^{−x})/(eˣ+e^{−x})", v["tanh"], v["tanh_ref"], "")
+    add("B2", "tanh'(x) = 1 − tanh²(x)", v["dtanh"], v["dtanh_ref"], "")
+    add("B3", "ReLU(x) = max(0, x)", v["relu"], v["relu_ref"], "")
+    add("B3", "ReLU' = 0 (x≤0), 1 (x>0)", v["drelu"], v["drelu_ref"], "")
+    add("B4", f"leaky: max(αx, x), α={a}", v["leaky"], v["leaky_ref"], "")
+    add("B4", f"leaky': 1 (x>0), α (x≤0), α={a}", v["dleaky"], v["dleaky_ref"], "")
+    extra["b4_alpha2_max_abs_err"] = float(v["leaky2_err"])
+    add("B5", f"PReLU: max(αx, x), α={pa}", v["prelu"], v["prelu_ref"], "")
+    add("B5", "PReLU ∂f/∂x", v["dprelu"], v["dprelu_ref"], "")
+    add("B5", "PReLU ∂f/∂α = x (x<0), 0 otherwise", v["daprelu"], v["daprelu_ref"], "")
+    add("B7", "ELU(x) = x (x>0), α(eˣ−1) (x≤0)", v["elu"], v["elu_ref"], "")
+    add("B7", "ELU′ as printed = x (x>0), α(eˣ−1) (x≤0)", v["delu"], v["delu_ref"], "ELU′(x) = 1 (x>0), α·eˣ (x≤0)")
+    extra["b7_printed_minus_function"] = float(np.max(np.abs(v["delu"] - v["elu_ref"])))
     for beta in config.swish_betas:
-        sw = acts.get("swish", beta=beta)
-        ref = autodiff(sw.fn)(x)
-        label = swish_labels(beta)
-        add("B9", label["printed"], pr.printed_swish_prime(x, beta), ref, "f′(x) = βf(x) + σ(βx)(1 − βf(x))")
-        f = sw.fn(x)
-        add("B9", label["corrected"], beta * f + jax.nn.sigmoid(beta * x) * (1 - beta * f), ref, "")
-        add("B9", label["f"], pr.printed_swish(x), f, "f(x) = x/(1+e^{−βx})")
-    mish = acts.get("mish")
-    add("B10", "Mish f = x·tanh(ln(1+eˣ))", pr.printed_mish(x), mish.fn(x), "")
-    p32, r32 = np.asarray(pr.printed_mish_prime(x)), np.asarray(autodiff(mish.fn)(x))
-    fin = np.isfinite(p32)
-    add("B10", "Mish′ = eˣω/δ² (float32, where finite)", p32[fin], r32[fin], "", pts=xn[fin])
-    add("B10", MISH_WHOLE_GRID, p32, r32, "")
+        label, ref = swish_labels(beta), v[f"swish_ref_{beta}"]
+        add("B9", label["printed"], v[f"swish_printed_{beta}"], ref, "f′(x) = βf(x) + σ(βx)(1 − βf(x))")
+        add("B9", label["corrected"], v[f"swish_corrected_{beta}"], ref, "")
+        add("B9", label["f"], v[f"swish_f_printed_{beta}"], v[f"swish_f_{beta}"], "f(x) = x/(1+e^{−βx})")
+    add("B10", "Mish f = x·tanh(ln(1+eˣ))", v["mish"], v["mish_ref"], "")
+    fin = np.isfinite(v["dmish"])
+    add("B10", "Mish′ = eˣω/δ² (float32, where finite)", v["dmish"][fin], v["dmish_ref"][fin], "", pts=xn[fin])
+    add("B10", MISH_WHOLE_GRID, v["dmish"], v["dmish_ref"], "")
     p64, r64 = mish_prime_float64(xn)
     add("B10", "Mish′ = eˣω/δ² (numpy float64)", p64, r64, "", rtol=tol.rtol64, atol=tol.atol64, dtype="float64")
-    scan = np.arange(config.mish_scan_lo, config.mish_scan_hi, 0.01)
-    bad32 = ~np.isfinite(np.asarray(pr.printed_mish_prime(jnp.asarray(scan, jnp.float32))))
-    bad64 = ~np.isfinite(mish_prime_float64(scan)[0])
+    scan = inputs["scan"]
+    bad32, bad64 = ~np.isfinite(v["dmish_scan"]), ~np.isfinite(mish_prime_float64(scan)[0])
     extra["b10_float32_overflow_from"] = float(scan[bad32].min()) if bad32.any() else float("nan")
     extra["b10_float32_overflow_to"] = float(scan[bad32].max()) if bad32.any() else float("nan")
     extra["b10_float64_overflow_from"] = float(scan[bad64].min()) if bad64.any() else float("nan")
-    # B11: softmax Jacobian on random vectors of several scales
-    key = jax.random.PRNGKey(0)
-    vecs = jnp.concatenate(
-        [
-            s * jax.random.normal(jax.random.fold_in(key, i), (config.softmax_vectors, config.softmax_dim))
-            for i, s in enumerate(config.softmax_scales)
-        ]
-    )
-    jac = jax.vmap(jax.jacobian(acts.functions.softmax))(vecs)
-    add(
-        "B11",
-        "softmax ∂y_i/∂x_j = y_i(1−y_i) (i=j), −y_i y_j (i≠j)",
-        jax.vmap(pr.printed_softmax_jacobian)(vecs),
-        jac,
-        "",
-        pts=np.zeros(0),
-    )
+    add("B11", "softmax ∂y_i/∂x_j = y_i(1−y_i) (i=j), −y_i y_j (i≠j)", v["softmax_jac_printed"], v["softmax_jac"], "",
+        pts=np.zeros(0))
     eye = np.eye(config.softmax_dim, dtype=bool)
-    extra["b12_softmax_max_offdiag_jacobian"] = float(np.max(np.asarray(jac)[:, ~eye]))
-    extra["b12_sigmoid_max_abs_offdiag_jacobian"] = float(
-        np.max(np.abs(np.asarray(jax.vmap(jax.jacobian(jax.nn.sigmoid))(vecs))[:, ~eye]))
-    )
-    # B12: two classes
-    z = np.linspace(config.grid_lo, config.grid_hi, config.two_class_n, dtype=np.float32)
-    z1, z2 = (jnp.asarray(v.ravel()) for v in np.meshgrid(z, z))
-    soft = acts.functions.softmax(jnp.stack([z1, z2], -1))[:, 0]
-    add("B12", "softmax([z₁,z₂])₁ = σ(z₁−z₂)", soft, jax.nn.sigmoid(z1 - z2), "", pts=np.zeros(0))
-    sums = jnp.sum(acts.functions.softmax(vecs), -1)
-    extra["b12_softmax_max_abs_sum_minus_1"] = float(jnp.max(jnp.abs(sums - 1)))
-    high = config.criteria.b12.all_high
-    logit = float(np.log(high / (1 - high)))
-    s_out = np.asarray(jax.nn.sigmoid(jnp.full((config.softmax_dim,), logit + 1e-3)))
-    extra["b12_sigmoid_min_output_all_high"] = float(s_out.min())
-    extra["b12_sigmoid_sum_all_high"] = float(s_out.sum())
+    extra["b12_softmax_max_offdiag_jacobian"] = float(np.max(v["softmax_jac"][:, ~eye]))
+    extra["b12_sigmoid_max_abs_offdiag_jacobian"] = float(np.max(np.abs(v["sigmoid_jac"][:, ~eye])))
+    add("B12", "softmax([z₁,z₂])₁ = σ(z₁−z₂)", v["two_class"], v["two_class_ref"], "", pts=np.zeros(0))
+    extra["b12_softmax_max_abs_sum_minus_1"] = float(np.max(np.abs(v["softmax_sums"] - 1)))
+    extra["b12_sigmoid_min_output_all_high"] = float(v["all_high"].min())
+    extra["b12_sigmoid_sum_all_high"] = float(v["all_high"].sum())
     return pd.DataFrame(rows), extra

@@ -27,8 +27,8 @@ def train_all(config: ml_collections.ConfigDict, t) -> dict:
             raise ConfigError(f"config.{key} = {name!r} must be one of config.mlp_activations {tuple(config.mlp_activations)}")
     pds = data.load(config.perceptron_dataset, seed=0)
     mds = data.load(config.mlp_dataset, seed=0)
-    percep = {a: perceptron(config, a, pds) for a in (config.step_activation, config.smooth_activation)}
-    mlps = {a: mlp_population(config, a, mds) for a in config.mlp_activations}
+    percep = perceptrons(config, (config.step_activation, config.smooth_activation), pds)
+    mlps = mlp_populations(config, tuple(config.mlp_activations), mds)
     return {
         "step_training": _training_table(config, percep, mlps),
         "step_runs": _runs_table(percep, mlps),
@@ -37,26 +37,24 @@ def train_all(config: ml_collections.ConfigDict, t) -> dict:
     }
 
 
-def perceptron(config, activation: str, ds) -> dict:
-    """out = f(xW + b) with squared error on one-hot targets, full-batch gradient descent, vmapped over seeds.
+def perceptrons(config, activations: tuple[str, ...], ds) -> dict[str, dict]:
+    """out = f(xW + b) with squared error on one-hot targets, full-batch gradient descent, vmapped over seeds;
+    the activations one after another in ONE program (``lax.map`` over a ``lax.switch`` index).
 
-    Returns per seed: the loss history (steps+1,), and the max |gradient| over all parameters at init (A2).
+    Returns per activation and seed: the loss history (steps+1,), and the max |gradient| over all parameters at init (A2).
     """
-    fn = acts.get(activation).fn
+    fns = [acts.get(a).fn for a in activations]
     x, y = jnp.asarray(ds.x_train.reshape(len(ds.x_train), -1)), jax.nn.one_hot(ds.y_train, ds.n_classes)
     d = x.shape[1]
 
-    def loss(params):
-        return 0.5 * jnp.mean(jnp.sum((fn(x @ params["w"] + params["b"]) - y) ** 2, -1))
+    def one(index, seed):
+        def loss(params):
+            out = jax.lax.switch(index, fns, x @ params["w"] + params["b"])
+            return 0.5 * jnp.mean(jnp.sum((out - y) ** 2, -1))
 
-    def one(seed):
         kw, kb = jax.random.split(jax.random.PRNGKey(seed))
-        params = {
-            "w": jax.random.normal(kw, (d, ds.n_classes)) / np.sqrt(d),
-            "b": 0.1 * jax.random.normal(kb, (ds.n_classes,)),
-        }
-        g0 = jax.grad(loss)(params)
-        gmax = jnp.max(jnp.stack([jnp.max(jnp.abs(v)) for v in jax.tree_util.tree_leaves(g0)]))
+        params = {"w": jax.random.normal(kw, (d, ds.n_classes)) / np.sqrt(d), "b": 0.1 * jax.random.normal(kb, (ds.n_classes,))}
+        gmax = jnp.max(jnp.stack([jnp.max(jnp.abs(v)) for v in jax.tree_util.tree_leaves(jax.grad(loss)(params))]))
 
         def step(p, _):
             value, g = jax.value_and_grad(loss)(p)
@@ -65,58 +63,49 @@ def perceptron(config, activation: str, ds) -> dict:
         final, hist = jax.lax.scan(step, params, None, length=config.perceptron_steps)
         return jnp.concatenate([hist, loss(final)[None]]), gmax
 
-    flops = 6.0 * x.shape[0] * d * ds.n_classes * config.perceptron_steps * config.seeds
-    hist, gmax = perf.execute(perf.jit(jax.vmap(one)), jnp.arange(config.seeds), flops=flops)
-    return {"history": np.asarray(hist), "grad_max": np.asarray(gmax)}
+    def population(indices, seeds):
+        return jax.lax.map(lambda i: jax.vmap(lambda s: one(i, s))(seeds), indices)
+
+    flops = 6.0 * x.shape[0] * d * ds.n_classes * config.perceptron_steps * config.seeds * len(fns)
+    hist, gmax = perf.execute(perf.jit(population), jnp.arange(len(fns)), jnp.arange(config.seeds), flops=flops)
+    return {a: {"history": np.asarray(hist[i]), "grad_max": np.asarray(gmax[i])} for i, a in enumerate(activations)}
 
 
-def mlp_population(config, activation: str, ds) -> dict:
-    """The kit MLP with ``activation`` in every hidden layer, trained by ``train_population`` (A2, C2).
+def mlp_populations(config, activations: tuple[str, ...], ds) -> dict[str, dict]:
+    """The kit MLP with each activation in every hidden layer, all in ONE trainer (the kit's ``switch``
+    activation, ``train.train_runs`` with a per-run variant) (A2, C2).
 
     Also: max |gradient| of the hidden layers and of the read-out on a batch at init, and the max
     change of the hidden kernels over training (exactly 0 means no learning signal reached them).
     """
-    model = models.build(
-        "mlp", ds.n_classes, widths=tuple(config.mlp_widths), activation=activation, initializer="xavier_uniform"
-    )
-    spec = train.TrainSpec.from_config(config)
-    seeds = list(range(config.seeds))
-    pop = train.train_population(model, ds, spec, seeds, config.learning_rate)
+    model = models.build("mlp", ds.n_classes, widths=tuple(config.mlp_widths), activation=models.SWITCH,
+                         act_params=models.switch_params(activations), initializer="xavier_uniform")
+    spec, n = train.TrainSpec.from_config(config), config.seeds
+    runs = {"seed": np.tile(np.arange(n), len(activations)), "learning_rate": np.full(n * len(activations), config.learning_rate),
+            "variant": np.repeat(np.arange(len(activations)), n)}
+    pop = train.train_runs(model, ds, spec, runs)
     loss_fn = train.loss_function(spec.loss, ds.n_classes)
     xb, yb = jnp.asarray(ds.x_train[:256]), jnp.asarray(ds.y_train[:256])
 
-    def init_of(seed):
-        return models.init_variables(model, jax.random.split(jax.random.PRNGKey(seed), 3)[0], xb[:1])
-
-    def grads_and_change(seed, final_params):
-        variables = init_of(seed)
+    def grads_and_change(seed, variant, final_params):
+        key = jax.random.split(jax.random.PRNGKey(seed), 3)[0]  # the trainer's init key
+        variables = models.set_switch(models.init_variables(model, key, xb[:1]), variant)
         g = models.layer_stats(model, variables, xb, loss_fn, yb)["grad_params"]
-        hidden = [
-            jnp.max(jnp.abs(leaf)) for k, v in g.items() if k != "readout" for leaf in jax.tree_util.tree_leaves(v)
-        ]
+        hidden = [jnp.max(jnp.abs(leaf)) for k, v in g.items() if k != "readout" for leaf in jax.tree_util.tree_leaves(v)]
         readout = [jnp.max(jnp.abs(leaf)) for leaf in jax.tree_util.tree_leaves(g["readout"])]
-        change = [
-            jnp.max(jnp.abs(a - b))
-            for a, b in zip(
-                models.hidden_kernels(model, final_params),
-                models.hidden_kernels(model, variables["params"]),
-                strict=True,
-            )
-        ]
+        change = [jnp.max(jnp.abs(a - b)) for a, b in zip(models.hidden_kernels(model, final_params),
+                                                           models.hidden_kernels(model, variables["params"]), strict=True)]
         return jnp.max(jnp.stack(hidden)), jnp.max(jnp.stack(readout)), jnp.max(jnp.stack(change))
 
-    gh, gr, dw = perf.jit(jax.vmap(grads_and_change))(jnp.arange(config.seeds), pop.final["params"])
-    loss = pop.metrics["train_loss"]
-    return {
-        "steps": pop.steps,
-        "loss": loss,
-        "rel_drop": (loss[:, 0] - loss[:, -1]) / loss[:, 0],
-        "grad_hidden": np.asarray(gh),
-        "grad_readout": np.asarray(gr),
-        "hidden_change": np.asarray(dw),
-        "diverged": pop.diverged[:, -1],
-    }
-
+    gh, gr, dw = (np.asarray(a) for a in perf.jit(jax.vmap(grads_and_change))(
+        jnp.asarray(runs["seed"]), jnp.asarray(runs["variant"]), pop.final["params"]))
+    out = {}
+    for i, a in enumerate(activations):
+        sel = slice(i * n, (i + 1) * n)
+        loss = pop.metrics["train_loss"][sel]
+        out[a] = {"steps": pop.steps, "loss": loss, "rel_drop": (loss[:, 0] - loss[:, -1]) / loss[:, 0],
+                  "grad_hidden": gh[sel], "grad_readout": gr[sel], "hidden_change": dw[sel], "diverged": pop.diverged[sel, -1]}
+    return out
 
 
 def rel_drop(history: np.ndarray) -> np.ndarray:
@@ -161,7 +150,6 @@ def _training_table(config, percep, mlps) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
 
 
 def _per_seed(model: str, r: dict) -> dict[str, np.ndarray]:
