@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.patches import Patch
 import numpy as np
 
 
@@ -23,7 +24,10 @@ def violation_rates(t, config):
     ax.set_xticks(np.arange(len(names)), names, rotation=30, ha="right")
     ax.set_ylabel("fraction of random lines violating\nmidpoint convexity")
     ax.set_title("C3: convexity of a one-layer net f(Wx+b) (hatched = non-monotonic f)")
-    ax.legend(title="loss")
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Patch(facecolor="white", edgecolor="k", hatch="//"))
+    labels.append("non-monotonic f (not C3's case)")
+    ax.legend(handles, labels, title="loss", fontsize=8)
     fig.tight_layout()
     return fig
 

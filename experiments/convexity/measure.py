@@ -20,26 +20,31 @@ from experiments.kit import data, perf, stats
 SPANS = (1, 2, 4, 8)
 
 
+def min_slopes(names, x_range: float) -> np.ndarray:
+    """min f'(x) of each activation on a dense grid of [-x_range, x_range], by autodiff, in ONE program (C3)."""
+    fns = [acts.get(n).fn for n in names]
+
+    def mins(x):
+        return jnp.stack([jnp.min(jax.vmap(jax.grad(fn))(x)) for fn in fns])
+
+    return np.asarray(perf.jit(mins)(jnp.linspace(-x_range, x_range, 20001, dtype=jnp.float32)))
+
+
 def is_monotonic(name: str, x_range: float, tol: float) -> tuple[bool, float]:
     """(monotonic?, min f'(x)) of activation ``name`` on a dense grid, from autodiff (claim C3)."""
-    fn = acts.get(name).fn
-    x = jnp.linspace(-x_range, x_range, 20001, dtype=jnp.float32)
-    slope = float(jnp.min(jax.vmap(jax.grad(fn))(x)))
+    slope = float(min_slopes([name], x_range)[0])
     return slope >= -tol, slope
 
 
 def one_layer_loss(fn, loss: str, n_classes: int):
     """``L(theta, x, y)`` of the single-layer model f(x W + b), theta = concat(W.ravel(), b)."""
 
+    of = _loss_of(loss, n_classes)
+
     def value(theta: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
         d = x.shape[1]
         w = theta[: d * n_classes].reshape(d, n_classes)
-        out = fn(x @ w + theta[d * n_classes :])
-        if loss == "mse":
-            return 0.5 * jnp.mean(jnp.sum((out - jax.nn.one_hot(y, n_classes)) ** 2, -1))
-        if loss == "xent":
-            return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(out), y[:, None], 1))
-        raise ValueError(f"unknown loss {loss!r}; valid: mse, xent")
+        return of(fn(x @ w + theta[d * n_classes :]), y)
 
     return value
 
@@ -61,32 +66,64 @@ def midpoint_violations(profile: jax.Array, abs_tol: float, rel_tol: float) -> t
     return worst > 0, worst
 
 
-def _line_profiles(config, fn, loss: str, n_classes: int, x: np.ndarray, y: np.ndarray):
-    """Jitted, vmapped over (seed, scale, line): loss profiles (S, G, N, T) and endpoints."""
-    d = x.shape[1]
-    n_par = d * n_classes + n_classes
-    value = one_layer_loss(fn, loss, n_classes)
-    ts = jnp.linspace(0.0, 1.0, config.points_per_line)
+def _loss_of(loss: str, n_classes: int):
+    """The loss of the outputs ``out`` (n, C) against integer labels ``y``."""
+    if loss == "mse":
+        return lambda out, y: 0.5 * jnp.mean(jnp.sum((out - jax.nn.one_hot(y, n_classes)) ** 2, -1))
+    if loss == "xent":
+        return lambda out, y: -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(out), y[:, None], 1))
+    raise ValueError(f"unknown loss {loss!r}; valid: mse, xent")
 
-    def one_line(key, scale, xx, yy):
+
+def _all_profiles(config, combos: list[tuple[str, str]], n_classes: int, x: np.ndarray, y: np.ndarray):
+    """ONE program for every (activation, loss): ``lax.map`` over the combinations with a ``lax.switch``
+    index (only the chosen branch runs), vmapped over (seed, scale, line) inside.
+
+    Along the line theta(t) = (1-t) a + t b the pre-activations are (1-t) z_a + t z_b (the model is
+    linear in theta before f), so two matmuls per line serve every point. Returns per combination:
+    violation flags and largest excess (S, G, N), all-finite flags, and the worst line's end points.
+    """
+    crit, d = config.criteria.c3, x.shape[1]
+    n_par, ts = d * n_classes + n_classes, jnp.linspace(0.0, 1.0, config.points_per_line)
+    acts_ = sorted({a for a, _ in combos}, key=[a for a, _ in combos].index)
+    losses = sorted({loss for _, loss in combos}, key=[loss for _, loss in combos].index)
+    fns, loss_fns = [acts.get(a).fn for a in acts_], [_loss_of(loss, n_classes) for loss in losses]
+    index = jnp.asarray([[acts_.index(a), losses.index(loss)] for a, loss in combos], jnp.int32)
+
+    def pre(theta, xx):
+        return xx @ theta[: d * n_classes].reshape(d, n_classes) + theta[d * n_classes:]
+
+    def one_line(ij, key, scale, xx, yy):
         ka, kb = jax.random.split(key)
         a = scale / np.sqrt(d) * jax.random.normal(ka, (n_par,))
         b = scale / np.sqrt(d) * jax.random.normal(kb, (n_par,))
-        return jax.vmap(lambda t: value((1 - t) * a + t * b, xx, yy))(ts), a, b
+        za, zb = pre(a, xx), pre(b, xx)
 
-    def population(seeds, scales, xx, yy):
+        def value(t):
+            out = jax.lax.switch(ij[0], fns, (1 - t) * za + t * zb)
+            return jax.lax.switch(ij[1], loss_fns, out, yy)
+
+        return jax.vmap(value)(ts), a, b
+
+    def combo(ij, seeds, scales, xx, yy):
         def per_seed(seed):
             keys = jax.random.split(jax.random.PRNGKey(seed), len(config.weight_scales) * config.lines_per_seed)
             keys = keys.reshape(len(config.weight_scales), config.lines_per_seed, -1)
-            return jax.vmap(lambda ks, s: jax.vmap(lambda k: one_line(k, s, xx, yy))(ks))(keys, scales)
+            return jax.vmap(lambda ks, s: jax.vmap(lambda k: one_line(ij, k, s, xx, yy))(ks))(keys, scales)
 
-        return jax.vmap(per_seed)(seeds)
+        prof, a, b = jax.vmap(per_seed)(seeds)
+        viol, worst = midpoint_violations(prof, crit.abs_tol, crit.rel_tol)
+        at = jnp.argmax(worst.ravel())
+        return viol, worst, jnp.all(jnp.isfinite(prof), axis=-1), a.reshape(-1, n_par)[at], b.reshape(-1, n_par)[at]
 
-    seeds = jnp.arange(config.seeds)
-    scales = jnp.asarray(config.weight_scales, jnp.float32)
+    def population(seeds, scales, xx, yy):
+        return jax.lax.map(lambda ij: combo(ij, seeds, scales, xx, yy), index)
+
     n_lines = config.seeds * len(config.weight_scales) * config.lines_per_seed
-    flops = 2.0 * n_lines * config.points_per_line * x.shape[0] * n_par * 2
-    return perf.execute(perf.jit(population), seeds, scales, jnp.asarray(x), jnp.asarray(y), flops=flops)
+    flops = len(combos) * n_lines * (2 * 2.0 * x.shape[0] * n_par + 10.0 * config.points_per_line * x.shape[0] * n_classes)
+    seeds, scales = jnp.arange(config.seeds), jnp.asarray(config.weight_scales, jnp.float32)
+    out = perf.execute(perf.jit(population), seeds, scales, jnp.asarray(x), jnp.asarray(y), flops=flops)
+    return [np.asarray(o) for o in out]
 
 
 def _rows(config, name: str, loss: str, mono: bool, min_slope: float, viol: np.ndarray, worst: np.ndarray,
@@ -134,21 +171,18 @@ def measure_lines(config, tables=None) -> dict:
     crit = config.criteria.c3
     ds = data.load(config.dataset, n_train=config.n_train, seed=0)
     x, y = ds.x_train.reshape(len(ds.x_train), -1), ds.y_train
+    names = list(config.activations)
+    slopes = dict(zip(names, min_slopes(names, crit.monotone_range), strict=True))
+    combos = [(name, loss) for name in names for loss in config.losses]
+    viol, worst, finite, a_worst, b_worst = _all_profiles(config, combos, ds.n_classes, x, y)
     rows, scale_rows, example = [], [], None
-    for name in config.activations:
-        mono, min_slope = is_monotonic(name, crit.monotone_range, crit.monotone_tol)
-        fn = acts.get(name).fn
-        for loss in config.losses:
-            prof, a, b = _line_profiles(config, fn, loss, ds.n_classes, x, y)
-            viol, worst = midpoint_violations(prof, crit.abs_tol, crit.rel_tol)
-            viol, worst = np.asarray(viol), np.asarray(worst)
-            finite = np.all(np.isfinite(np.asarray(prof)), axis=-1)
-            row, by_scale = _rows(config, name, loss, mono, min_slope, viol, worst, finite)
-            rows.append(row)
-            scale_rows.extend(by_scale)
-            if mono and viol.any() and (example is None or (name, loss) == ("sigmoid", "mse")):
-                idx = np.unravel_index(np.argmax(worst), worst.shape)
-                example = (name, loss, np.asarray(a)[idx], np.asarray(b)[idx])
+    for i, (name, loss) in enumerate(combos):
+        mono = bool(slopes[name] >= -crit.monotone_tol)
+        row, by_scale = _rows(config, name, loss, mono, float(slopes[name]), viol[i], worst[i], finite[i])
+        rows.append(row)
+        scale_rows.extend(by_scale)
+        if mono and viol[i].any() and (example is None or (name, loss) == (crit.headline_activation, crit.headline_loss)):
+            example = (name, loss, a_worst[i], b_worst[i])
     out = {"violation_rates": pd.DataFrame(rows), "violation_rates_by_scale": pd.DataFrame(scale_rows)}
     if example is not None:
         out["example_line"] = example_profile(example, ds.n_classes, x, y)
