@@ -8,11 +8,14 @@ import sys
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
+from _compiles import smoke_compiles
 
 from experiments.convexity import claims
 from experiments.convexity import measure as convexity
 from experiments.kit import registry
 from experiments.kit.experiment import Tables
+
+SMOKE_COMPILES = 11  # pinned from a fresh smoke run: one program for every activation x loss, monotonicity, example
 
 
 def test_midpoint_check_on_known_profiles():
@@ -48,12 +51,26 @@ def _rates(rows):
 
 def test_c3_decision_on_tables():
     config = registry.config("convexity", "smoke")
-    convex = [("identity", "mse", True, 100, 0.0, 0.0, 0.03), ("swish", "mse", False, 100, 0.5, 0.4, 0.6)]
-    v = claims.c3.decide(_rates(convex), config, produced={"violation_rates"})
-    assert v.verdict == "supported" and len(v.parts) == 1
-    broken = convex + [("step", "mse", True, 100, 1.0, 0.97, 1.0), ("relu", "xent", True, 100, 0.3, 0.2, 0.4)]
+    clean = [("identity", "mse", True, 100, 0.0, 0.0, 0.03), ("identity", "xent", True, 100, 0.0, 0.0, 0.03),
+             ("sigmoid", "mse", True, 100, 0.0, 0.0, 0.03), ("sigmoid", "xent", True, 100, 0.0, 0.0, 0.03),
+             ("swish", "mse", False, 100, 0.5, 0.4, 0.6)]
+    v = claims.c3.decide(_rates(clean), config, produced={"violation_rates"})
+    assert v.verdict == "inconclusive" and len(v.parts) == 3  # no violation seen: lines cannot prove convexity
+    assert v.parts[0]["part"].startswith("sigmoid with mse")
+    broken = clean[:2] + [("sigmoid", "mse", True, 100, 0.3, 0.2, 0.4), ("sigmoid", "xent", True, 100, 0.0, 0.0, 0.03),
+                          ("step", "xent", True, 100, 1.0, 0.97, 1.0), ("relu", "xent", True, 100, 0.2, 0.1, 0.3)]
     v = claims.c3.decide(_rates(broken), config, produced={"violation_rates"})
-    assert v.verdict == "refuted" and v.value == 0.3  # the headline skips config.headline_excludes (step)
+    assert v.verdict == "refuted" and v.value == 0.3  # the key: Auer et al.'s sigmoid + squared error
+    xent = v.parts[2]
+    assert xent["verdict"] == "refuted" and xent["value"] == 0.2  # the worst monotonic one, step aside (headline_excludes)
+    only_mse = broken[:2] + [broken[2], ("sigmoid", "xent", True, 100, 0.0, 0.0, 0.03)]
+    v = claims.c3.decide(_rates(only_mse), config, produced={"violation_rates"})
+    assert v.verdict == "qualified" and [p["verdict"] for p in v.parts] == ["refuted", "refuted", "inconclusive"]
+
+
+def test_smoke_compile_count_is_pinned():
+    n = smoke_compiles("convexity")
+    assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES}; revision 1 built 60)"
 
 
 def test_smoke_verdict(smoke):

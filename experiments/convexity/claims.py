@@ -23,7 +23,8 @@ def _part(name: str, row, config) -> Part:
     est = stats.Estimate(float(row.rate), float(row.rate_lo), float(row.rate_hi), int(row.lines))
     return compare(name, est, config, "criteria.c3.nonconvex_rate_lo", "<=",
                    unit="fraction of random lines violating midpoint convexity",
-                   condition=f"{row.activation}+{row.loss}, {int(row.lines)} lines over {config.seeds} seeds (Wilson 95% CI)")
+                   condition=f"{row.activation}+{row.loss}, {int(row.lines)} lines (each its own draw) over {config.seeds} "
+                             f"seeds and weight scales {tuple(config.weight_scales)} (Wilson 95% CI)")
 
 
 def loss_part(table, config, loss: str) -> Part:
