@@ -2,16 +2,16 @@
 E3 sigmoid vs tanh, E4 mean activations), decision rules revision 2 (shared/DECISIONS.md).
 
 Run:      python -m experiments.zigzag --config configs/zigzag.py:smoke
-Runtime:  default ~60 s on 2 idle CPU cores (estimate from CPU seconds / 2 with the compile cache off;
-          7 large programs: one trainer per input shape serves E2's three scalings and E3's three
-          activations through the kit's ``switch`` activation, two for E4 (He-family and Glorot
-          inits), one probe, one SGD path, one two-input neuron); smoke presets run in the test
-          suite at XLA opt level 0.
-Paper:    ``paper``: E4 at Clevert et al.'s scale on the full Fashion-MNIST training set (60,000
-          examples, 8x128, SGD lr 0.01, batch 64, 10 epochs = 9,375 steps, 10 seeds, six activations:
-          ~9 TFLOP, ~5 min of compute at the ~30 GFLOP/s this trainer reaches on 2 cores), and E2 with the
-          documents' own [0,255] / [-127.5,127.5] pixels beside [0,1] at 3,000 steps (~12 TFLOP,
-          ~7 min); ~15 min in all on 2 idle cores; not run here (the lead decides).
+Runtime:  default ~60 s on 2 idle CPU cores (estimate: 116 CPU seconds / 2 with the compile cache off,
+          measured on a loaded machine; 37 compiles, was 52; 1.2 TFLOP): 7 large programs, one trainer per
+          input shape serving E2's arms and E3's activations through the kit's ``switch`` activation,
+          two for E4 (He family with SELU as He x 1/sqrt 2; Glorot for tanh / sigmoid), one probe, one SGD
+          path, one two-input neuron; smoke presets run in the test suite at XLA opt level 0.
+Paper:    ``paper`` (not run here; the lead decides): E4 at Clevert et al.'s scale on the full Fashion-MNIST
+          training set (60,000 examples, 8x128, SGD lr 0.01, batch 64, 9,375 steps = 10 epochs, 10 seeds,
+          six activations: ~47 TFLOP) and E2/E3 at 3,000 steps with the documents' own [0,255] /
+          [-127.5,127.5] pixels beside [0,1] (~16 TFLOP): ~63 TFLOP, ~20-25 min on 2 idle cores at the
+          ~50 GFLOP/s these trainers reach there.
 Expected: E1: with all-positive inputs every per-example weight gradient of a neuron is
           single-signed (exactly); with sigmoid outputs as inputs a fraction stays single-signed at
           any batch size (the inputs' common mean dominates the sum), with [0,1] pixels almost none;
