@@ -7,15 +7,18 @@ Expected: the built-in references read as in the main experiments (the same meas
           same settings): ReLU chi_1 = 1 at He, tanh's edge of chaos near sigma_w^2 = 1.76 at sigma_b^2 = 0.05,
           sigmoid not zero-centred and slowest to train, GELU a little dearer than ReLU alone.
 
-Each section is one of the main experiments' measurements, called with the settings below:
-``properties`` (acts.properties; derivative vs autodiff as experiments.derivatives compares formulas),
-``theory`` (kit.theory mean field), ``profile`` (experiments.vanishing's gradient profile at init),
-``units`` (experiments.dead_relu's dead/stuck units after SGD; experiments.zigzag's mean-output probe at
-init), ``training`` (experiments.convergence's populations: steps to a training-error threshold, test
-accuracy, each activation at its own fastest stable learning rate), ``cost`` (experiments.cost's timings).
+Each section is one of the main experiments' measurements (experiments/scorecard/adapter.py):
+``properties`` (acts.properties; the derivative against autodiff as experiments.derivatives compares
+formulas), ``theory`` (kit.theory mean field), ``profile`` (experiments.vanishing's gradient profile at
+Xavier and He, at the settings below; the critical init on its scan net), ``units`` (dead/stuck units
+after SGD and the mean output at init, experiments.dead_relu's and zigzag's statistics at the kit level),
+``training`` (experiments.convergence's populations at its own config: steps to a training-error threshold
+and test accuracy at each activation's fastest stable learning rate), ``cost`` (experiments.cost's timings
+at its own config).
 Initialisation (DECISIONS.md R6): ``init_rule = "auto"`` gives every activation its customary
-one: lecun_normal for SELU, xavier_normal for activations bounded on both sides (tanh, sigmoid, softsign),
-he_normal otherwise (the ReLU family and other unbounded ones); or name one initialiser for all.
+one: lecun_normal for SELU, xavier_normal for registered activations bounded on both sides (tanh,
+sigmoid, softsign), he_normal for the other registered ones (the ReLU family); an activation of your own
+gets the one of xavier_normal and he_normal whose mean-field chi_1 is nearer 1. Or name one initialiser.
 """
 
 from experiments.kit import config as kc
@@ -61,7 +64,7 @@ def get_config(preset: str | None = None):
             "width": 128, "depth": 3, "steps": 300, "batch_size": 64, "log_every": 100,
             "learning_rates": DEAD_LRS, "grad_tol": 1e-6,
             "learned_margin": 0.10,  # R8: a run learned when train accuracy >= chance + this
-            # the mean output at init: experiments.zigzag's E4 probe on its 8 x 128 MLP
+            # the mean output at init: experiments.zigzag's E4 statistic on its 8 x 128 MLP
             "centring_dataset": "fashion_mnist", "centring_depth": 8, "centring_width": 128, "centring_n_eval": 512,
         },
         "training": {  # experiments.convergence's populations at its own settings (its config at this preset)

@@ -30,7 +30,7 @@ MEANINGS = {  # one line per row of the card (README legend)
     "range of f": "the smallest and largest value of f on [-50, 50] (∞ where it keeps growing)",
     "E[f(z)], z ~ N(0,1)": "mean output for a unit-Gaussian input; near 0 is zero-centred (E3)",
     "monotonic / smooth (C¹)": "f′ ≥ 0 everywhere (C3); f and f′ continuous (C2)",
-    "f′(0), max |f′|": "the slope at 0 (C4: f ≈ x near 0 when f′(0) = 1) and the largest slope (B1, B2)",
+    "f′(0), max slope": "the slope at 0 (C4: f ≈ x near 0 when f′(0) = 1) and the largest slope (B1, B2)",
     "f′ formula − autodiff": "the derivative you gave (or the registry's) against jax.grad on [-30, 30] (B1-B12)",
     "χ₁, q* at Xavier / He": "mean field: the per-layer factor of ‖dL/dh‖², < 1 vanishes, > 1 explodes; the variance fixed point",
     "critical σ_w², ξ_c": "the edge of chaos (χ₁ = 1 at σ_b² = 0.05) and the correlation depth scale (nets train to ~6 ξ_c)",
@@ -40,9 +40,10 @@ MEANINGS = {  # one line per row of the card (README legend)
     "dead at init / after SGD": "fraction of hidden units with no gradient on the whole training set (F1, F2)",
     "highest SGD lr that learns": "the largest rate at which every seed still learns (R8); dead and stuck are read there",
     "stuck on the negative branch": "units with h ≤ 0 for every example (F4: leaky units still pass a gradient)",
-    "|mean output| at init": "|median unit mean| over the layers of an 8 x 128 MLP at init (E4)",
+    "mean output at init": "the absolute median unit mean over the layers of an 8 x 128 MLP at init (E4)",
     "best lr, steps, test accuracy": "each activation at its own fastest stable rate (R6): steps to the threshold (≥: censored, R7)",
-    "cost": "time alone over the identity as a ratio to ReLU's, and a whole SGD step against ReLU's and the identity's (H2)",
+    "cost": "time alone as a ratio to ReLU's (and with the identity's time subtracted, ∞ where ReLU costs no more "
+            "than the identity), and a whole SGD step against ReLU's and the identity's (H2)",
 }
 
 

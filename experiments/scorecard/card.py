@@ -141,7 +141,8 @@ def _cost_rows(t, a) -> list[tuple]:
     if al is None:
         return []
     return [
-        ("cost", "alone fwd: time over identity / ReLU's", _ci(al, "fwd_excess_ratio")),
+        ("cost", "alone fwd: time / ReLU's", _ci(al, "fwd_gross_ratio")),
+        ("cost", "alone fwd+bwd: time / ReLU's", _ci(al, "fwd_bwd_gross_ratio")),
         ("cost", "alone fwd+bwd: time over identity / ReLU's", _ci(al, "fwd_bwd_excess_ratio")),
         ("cost", "transcendentals / element (fwd+bwd)", _value(al, "fwd_bwd_transcendentals_per_elem")),
         ("cost", "MLP step: time / ReLU's − 1", _ci(_row(st, a, model="mlp"), "overhead_vs_relu")),
