@@ -1,4 +1,5 @@
-"""Figures of experiments.dead_relu (F1-F4, G3); each function's name is its PNG's name."""
+"""Figures of experiments.dead_relu (F1-F4, G3); each function's name is its PNG's name (R12:
+distinct line styles and markers, legends on the figure, diverged / collapsed cells marked)."""
 
 from __future__ import annotations
 
@@ -6,101 +7,127 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .derive import relu_sgd, sel
+from experiments.kit import plots
+
+from .derive import sel
 
 
-def _lr_panel(ax, agg: pd.DataFrame, label_col: str, title: str, published: float | None = None) -> None:
-    for label, g in agg.groupby(label_col, sort=False):
+def _legend(ax, **kw) -> None:
+    """The axes' legend with each label once (status markers repeat per series)."""
+    handles, labels = ax.get_legend_handles_labels()
+    seen = dict(zip(labels, handles))
+    ax.legend(list(seen.values()), list(seen), **kw)
+
+
+def _lr_curves(ax_dead, ax_acc, cells: pd.DataFrame, by: str, decide: pd.DataFrame) -> None:
+    """Dead fraction (seeds that learned) and train accuracy vs lr, one series per ``by``; decide cells as CIs."""
+    for (label, g), (colour, ls, marker) in zip(cells.groupby(by, sort=False), plots.styles(), strict=False):
         g = g.sort_values("learning_rate")
-        ok = g["n_diverged"] == 0
-        line = ax.errorbar(g["learning_rate"][ok], g["final_dead"][ok],
-                           yerr=[np.clip(g["final_dead"][ok] - g["final_dead_lo"][ok], 0, None),
-                                 np.clip(g["final_dead_hi"][ok] - g["final_dead"][ok], 0, None)],
-                           marker="o", ms=3, capsize=2, label=str(label))
-        div = g[~ok]
-        if len(div):
-            ax.scatter(div["learning_rate"], np.ones(len(div)) * 1.02, marker="x", color=line[0].get_color())
-    if published is not None:
-        ax.axhline(published, ls=":", color="k", lw=1, label=f"CS231n '{published:.0%}'")
-    ax.set_xscale("log")
-    ax.set_ylim(-0.02, 1.06)
-    ax.set_xlabel("learning rate")
-    ax.set_ylabel("dead fraction after training")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7)
+        ax_dead.plot(g["learning_rate"], g["dead"], color=colour, ls=ls, marker=marker, ms=4, label=str(label))
+        ax_acc.plot(g["learning_rate"], g["final_train_acc"], color=colour, ls=ls, marker=marker, ms=4, label=str(label))
+        plots.mark_status(ax_dead, g["learning_rate"], g["dead"], g["status"])
+        d = decide[decide[by] == label] if len(decide) else decide
+        if len(d):
+            err = np.abs(np.stack([d["dead"] - d["dead_lo"], d["dead_hi"] - d["dead"]]).astype(float))
+            ax_dead.errorbar(d["learning_rate"], d["dead"], yerr=np.nan_to_num(err), fmt="none", ecolor=colour, capsize=3)
+    for ax in (ax_dead, ax_acc):
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+    ax_dead.set_ylabel("permanently dead fraction\n(seeds that learned)")
+    ax_acc.set_ylabel("final train accuracy\n(finite seeds)")
 
 
 def f2_dead_vs_lr(t, config) -> plt.Figure:
-    """Dead fraction after training vs lr, ReLU + SGD, one panel per data set (F1, F2)."""
-    published = float(config.published.cs231n_dead_fraction)
-    sub = relu_sgd(t.f2_dead_vs_lr, config)
-    sets = list(sub["dataset"].unique())
-    fig, axes = plt.subplots(1, len(sets), figsize=(5 * len(sets), 3.8), squeeze=False)
-    for ax, ds in zip(axes[0], sets):
-        _lr_panel(ax, sel(sub, dataset=ds), "init", f"F1/F2: ReLU + SGD on {ds} (x = all seeds diverged)", published)
+    """Dead fraction and train accuracy vs lr: ReLU + SGD by init, and ReLU + He by optimiser (F1, F2).
+
+    Lines: locate seeds (marked where fewer than learned_share of them learned, by why); error bars:
+    the decide seeds' 95% CI at the picked lrs; dotted: CS231n's 40 %.
+    """
+    roles, loc, dec = config.roles, t.locate_cells, t.cells
+    relu_loc, relu_dec = loc[loc["activation"] == roles.activation], dec[dec["activation"] == roles.activation]
+    panels = []
+    for ds in dict.fromkeys(relu_loc["dataset"]):
+        sgd = sel(relu_loc, dataset=ds, optimizer=roles.optimizer)
+        panels.append((f"{ds}: SGD, by init", sgd, "init", sel(relu_dec, dataset=ds, optimizer=roles.optimizer)))
+        he = sel(relu_loc, dataset=ds, init=roles.init)
+        if he["optimizer"].nunique() > 1:
+            panels.append((f"{ds}: {roles.init}, by optimiser", he, "optimizer", sel(relu_dec, dataset=ds, init=roles.init)))
+    fig, axes = plt.subplots(2, len(panels), figsize=(4.6 * len(panels), 6.4), squeeze=False)
+    for i, (title, g, by, d) in enumerate(panels):
+        _lr_curves(axes[0, i], axes[1, i], g, by, d)
+        axes[0, i].axhline(config.published.cs231n_dead_fraction, color="k", ls=":", lw=1, label="CS231n 40%")
+        axes[0, i].set_title(f"F1/F2 {title}", fontsize=9)
+        axes[1, i].axhline(0.1 + config.criteria.chance_margin, color="tab:gray", ls="--", lw=1, label="learned (R8)")
+        for ax in axes[:, i]:
+            _legend(ax, fontsize=6)
     fig.tight_layout()
     return fig
 
 
 def f1_dead_over_training(t, config) -> plt.Figure:
-    """Dead fraction per layer over training in the cell with the most dead units, and the two lrs below (F1)."""
-    roles, layers = config.roles, t._layers
-    sub = relu_sgd(t.f2_dead_vs_lr, config)
-    sub = sub[sub["n_diverged"] == 0]
-    best = sub.loc[sub["final_dead"].idxmax()]
-    g = sel(layers, dataset=best["dataset"], activation=roles.activation, optimizer=roles.optimizer, init=best["init"])
-    lrs = sorted(g["learning_rate"].unique())
-    chosen = [lr for lr in lrs if lr <= best["learning_rate"]][-3:]
-    fig, axes = plt.subplots(1, len(chosen), figsize=(4 * len(chosen), 3.4), squeeze=False)
-    for ax, lr in zip(axes[0], chosen):
-        m = sel(g, learning_rate=lr).groupby(["layer", "step"])["dead"].mean().reset_index()
-        for layer, gl in m.groupby("layer"):
-            ax.plot(gl["step"], gl["dead"], marker="o", label=f"layer {layer}")
-        ax.set_title(f"F1: {best['dataset']}, {best['init']}, SGD lr={lr:.3g}", fontsize=9)
+    """Dead fraction per layer over training at each He arm's edge lr (decide seeds that learned), train accuracy dashed (F1)."""
+    roles, over, sel_ = config.roles, t.f1_dead_over_training, t.selected
+    arms = [r for r in sel_.itertuples() if r.init == roles.init and np.isfinite(r.edge_learning_rate)]
+    fig, axes = plt.subplots(1, max(1, len(arms)), figsize=(3.6 * max(1, len(arms)), 3.4), squeeze=False)
+    for ax, arm in zip(axes[0], arms):
+        g = sel(over, dataset=arm.dataset, activation=roles.activation, optimizer=arm.optimizer, init=arm.init,
+                learning_rate=float(arm.edge_learning_rate))
+        for (layer, gl), (colour, ls, marker) in zip(g.groupby("layer"), plots.styles(), strict=False):
+            ax.plot(gl["step"], gl["dead"], color=colour, ls=ls, marker=marker, ms=4, label=f"layer {layer}")
+        acc = g.groupby("step")["train_acc"].mean()
+        ax.plot(acc.index, acc.to_numpy(), color="k", ls=(0, (1, 1)), lw=1, label="train acc")
+        n = int(g["n_seeds"].max()) if len(g) else 0
+        ax.set_title(f"F1: {arm.dataset}, {arm.optimizer}, lr {arm.edge_learning_rate:g} ({n} seeds)", fontsize=8)
         ax.set_xlabel("step")
-        ax.set_ylabel("dead fraction (mean over seeds)")
+        ax.set_ylabel("dead fraction / train accuracy")
         ax.set_ylim(-0.02, 1.02)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=6)
     fig.tight_layout()
     return fig
 
 
-def _by(agg, mask, label_col, title) -> plt.Figure:
-    sub = agg[mask]
-    groups = list(sub.groupby(["dataset", "init"] + (["optimizer"] if label_col == "activation" else []), sort=False))
-    fig, axes = plt.subplots(1, len(groups), figsize=(4.6 * len(groups), 3.8), squeeze=False)
-    for ax, (key, g) in zip(axes[0], groups):
-        _lr_panel(ax, g, label_col, f"{title}: {', '.join(key)}")
+def f3_remedies(t, config) -> plt.Figure:
+    """F3: each remedy's paired drop in dead fraction (family intervals), threshold dashed."""
+    pairs = t.f3_pairs.assign(status=np.where(t.f3_pairs["n_seeds"] >= config.criteria.min_learned, "ok", "collapsed"))
+    return plots.bars_ci(pairs, "comparison", "drop", title="F3: drop in dead fraction (baseline - remedy)",
+                         ylabel="drop (paired, decide seeds)", ref=config.criteria.f3.min_drop)
+
+
+def f4_leaky(t, config) -> plt.Figure | None:
+    """F4: ReLU's dead fraction (seeds that learned) and each variant's stuck fraction (finite seeds) in F4's cells."""
+    roles, cells = config.roles, t.cells
+    refs = [r for r in t.selected.itertuples() if r.dataset == roles.f4_dataset and r.init == roles.init
+            and r.optimizer in roles.f4_optimizers and np.isfinite(r.edge_learning_rate)]
+    if not refs:
+        return None
+    fig, axes = plt.subplots(1, len(refs), figsize=(4.2 * len(refs), 3.6), squeeze=False)
+    for ax, r in zip(axes[0], refs):
+        g = sel(cells, dataset=r.dataset, optimizer=r.optimizer, init=r.init, learning_rate=float(r.edge_learning_rate))
+        g = g.set_index("activation").reindex([roles.activation, *roles.variants]).reset_index()
+        relu = g["activation"] == roles.activation
+        value = np.where(relu, g["dead"], g["dead_finite"])
+        lo, hi = np.where(relu, g["dead_lo"], g["dead_finite_lo"]), np.where(relu, g["dead_hi"], g["dead_finite_hi"])
+        df = pd.DataFrame({"activation": g["activation"], "stuck": value, "stuck_lo": lo, "stuck_hi": hi, "status": g["status"]})
+        plots.bars_ci(df, "activation", "stuck", title=f"F4: {r.dataset}, {r.optimizer}, lr {r.edge_learning_rate:g}",
+                      ylabel="dead (ReLU) / stuck fraction", ref=config.criteria.f4.max_stuck, ax=ax)
+        ax.axhline(config.criteria.f4.relu_min_dead, color="tab:red", ls=":", lw=1, label="ReLU power threshold")
+        ax.legend(fontsize=6)
     fig.tight_layout()
     return fig
-
-
-def f3_optimisers(t, config) -> plt.Figure:
-    """ReLU's dead fraction vs lr per optimiser, at the optimiser sweep's first init (F3)."""
-    agg, init = t.f2_dead_vs_lr, config.sweeps.optimisers.inits[0]
-    return _by(agg, (agg["activation"] == config.roles.activation) & (agg["init"] == init), "optimizer",
-               "F3: ReLU by optimiser")
-
-
-def f4_leaky(t, config) -> plt.Figure:
-    """Zero-gradient fraction vs lr per activation, at the leaky sweep's first init (F4)."""
-    agg = t.f4_leaky
-    return _by(agg, agg["init"] == config.sweeps.leaky.inits[0], "activation", "F4: zero-gradient fraction")
 
 
 def g3_born_dead(t, config) -> plt.Figure:
-    """P(net born dead) vs depth per width, against Lu et al.'s bound and the published values (G3)."""
+    """P(net born dead) vs depth per width (Wilson CIs), Lu et al.'s bound dashed in the same colour (G3)."""
     born = t.g3_born_dead
     fig, ax = plt.subplots(figsize=(6, 4))
-    for width, g in born.groupby("width"):
-        line = ax.errorbar(g["depth"], g["born_dead"], yerr=[np.clip(g["born_dead"] - g["born_dead_lo"], 0, None),
-                                                             np.clip(g["born_dead_hi"] - g["born_dead"], 0, None)],
-                           marker="o", ms=2, capsize=1, label=f"width {width} (measured)")
-        ax.plot(g["depth"], g["lu_bound"], ls="--", color=line[0].get_color(), lw=1)
-    for v in config.published.lu_bound_depth10.values():
-        ax.scatter([10], [v], marker="*", color="k", zorder=5)
+    for (width, g), (colour, ls, marker) in zip(born.groupby("width"), plots.styles(), strict=False):
+        ax.errorbar(g["depth"], g["born_dead"], yerr=[np.clip(g["born_dead"] - g["born_dead_lo"], 0, None),
+                                                      np.clip(g["born_dead_hi"] - g["born_dead"], 0, None)],
+                    color=colour, marker=marker, ms=3, capsize=1, lw=1, label=f"width {width}, measured")
+        ax.plot(g["depth"], g["lu_bound"], ls="--", color=colour, lw=1, label=f"width {width}, Lu et al. bound")
     ax.set_xlabel("depth L (L-1 hidden layers)")
     ax.set_ylabel("P(net born dead)")
-    ax.set_title("G3: born-dead probability, He init; dashed = Lu et al. bound, * = published", fontsize=9)
-    ax.legend(fontsize=7)
+    ax.set_title(f"G3: born-dead probability, He init, {int(born['n_seeds'].iloc[0])} draws per point", fontsize=9)
+    ax.legend(fontsize=6, ncol=2)
+    fig.tight_layout()
     return fig

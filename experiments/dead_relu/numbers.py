@@ -1,4 +1,4 @@
-"""The numbers the claims and the summary share (pure functions of the tables and the config).
+"""The numbers and parts the claims share (pure functions of the tables and the config).
 
 Every function reads only DataFrame tables of :mod:`.measure` / :mod:`.measure_g3` (as written
 to CSV) and ``config``, so a results folder can be decided again without training.
@@ -10,89 +10,135 @@ import numpy as np
 import pandas as pd
 
 from experiments.kit import stats
+from experiments.kit.claim import Part, compare, part
 
-from .derive import XAVIER, optimizer_remedy, relu_sgd, sel
-
-
-def fmt(e: stats.Estimate) -> str:
-    return f"{e.mean:.3f} [{e.lo:.3f}, {e.hi:.3f}]"
+from .derive import paired_drop, sel
 
 
-def trained(agg: pd.DataFrame) -> pd.DataFrame:
-    """Cells in which no seed diverged."""
-    return agg[agg["n_diverged"] == 0]
+def n_checks(config) -> int:
+    """Checks of a run, step 0 included."""
+    return config.steps // config.log_every + 1
 
 
-def high_lr_dead(t, config) -> float:
-    """The largest mean dead fraction of a ReLU + SGD cell with no diverged seed (G3, summary)."""
-    return float(trained(relu_sgd(t.f2_dead_vs_lr, config))["final_dead"].max())
+def say(p: Part) -> str:
+    """A part in a statement: name, verdict, value [CI] (n)."""
+    ci = "" if p.ci is None or not np.all(np.isfinite(p.ci)) else f" [{p.ci[0]:.3g}, {p.ci[1]:.3g}]"
+    value = "n/a" if p.value is None or not np.isfinite(p.value) else f"{p.value:.3g}"
+    return f"{p.part} {p.verdict} ({value}{ci}, n = {p.n_seeds})"
 
 
-def f1_numbers(t, config) -> tuple[pd.Series, stats.Estimate, stats.Estimate, int]:
-    """F1: the ReLU + SGD cell with the largest dead fraction, its estimate over seeds, and revival.
-
-    Revival is pooled over every non-diverged ReLU run (any optimiser) that had dead units.
-    """
-    roles, runs = config.roles, t.runs
-    sub = trained(relu_sgd(t.f2_dead_vs_lr, config))
-    best = sub.loc[sub["final_dead"].idxmax()]
-    g = sel(runs, dataset=best["dataset"], activation=roles.activation, optimizer=roles.optimizer, init=best["init"],
-            learning_rate=best["learning_rate"])
-    dead = stats.mean_ci(g["final_dead"])
-    rev_all = sel(runs, activation=roles.activation, status="ok")["revival"].to_numpy()
-    return best, dead, stats.mean_ci(rev_all), int(np.isfinite(rev_all).sum())
+def arms(t, config, optimizer: str | None = None, inits=None) -> list:
+    """Rows of ``selected`` (config order), filtered by optimiser and init."""
+    s = t.selected
+    rows = [r for r in s.itertuples() if (optimizer is None or r.optimizer == optimizer) and (inits is None or r.init in inits)]
+    return rows
 
 
-def f2_numbers(t, config) -> tuple[stats.Estimate, tuple]:
-    """F2: the born-dead fraction (ReLU + SGD runs) and the largest high-vs-smallest-lr paired increase.
-
-    Returns ``(born, (dataset, init, high lr, smallest lr, Paired))``.
-    """
-    roles, runs = config.roles, t.runs
-    relu = {"activation": roles.activation, "optimizer": roles.optimizer}
-    born = stats.mean_ci(sel(runs, **relu)["born_dead"])
-    effects = []
-    for (ds, init), g in relu_sgd(t.f2_dead_vs_lr, config).groupby(["dataset", "init"], sort=False):
-        ok = trained(g).sort_values("learning_rate")
-        if len(ok) < 2:
-            continue
-        hi = ok.loc[ok["final_dead"].idxmax()]
-        lo_lr = ok["learning_rate"].iloc[0]
-        a = sel(runs, dataset=ds, init=init, learning_rate=hi["learning_rate"], **relu).sort_values("seed")
-        b = sel(runs, dataset=ds, init=init, learning_rate=lo_lr, **relu).sort_values("seed")
-        p = stats.paired(a["final_dead"].to_numpy(), b["final_dead"].to_numpy())
-        effects.append((ds, init, hi["learning_rate"], lo_lr, p))
-    return born, max(effects, key=lambda e: e[4].diff.mean)
+def cell(t, config, arm, learning_rate: float, activation: str | None = None):
+    """The decide-stage cell of ``arm`` at ``learning_rate`` (None when not run)."""
+    if not np.isfinite(learning_rate):
+        return None
+    c = sel(t.cells, dataset=arm.dataset, activation=activation or config.roles.activation, optimizer=arm.optimizer,
+            init=arm.init, learning_rate=float(learning_rate))
+    return None if len(c) == 0 else c.iloc[0]
 
 
-def remedy_works(t, label: str) -> tuple[bool, bool]:
-    """(works, works somewhere): it lowers the dead fraction at >= 1 lr and raises it at none / at >= 1 lr."""
-    r = t.f3_remedies[t.f3_remedies["remedy"] == label]
-    some = bool(len(r) and (r["n_learning_rates_helps"] > 0).any())
-    return bool(some and (r["n_learning_rates_hurts"] == 0).all()), some
+def edge_cells(t, config, init: str) -> list:
+    """(arm, its decide cell at the edge lr) for every arm with ``init``: plain SGD first, F3's data set first."""
+    rows = [r for r in arms(t, config, inits=(init,))]
+    rows.sort(key=lambda r: (r.optimizer != config.roles.optimizer, r.dataset != config.roles.f3_dataset))
+    return [(r, cell(t, config, r, r.edge_learning_rate)) for r in rows]
 
 
-def f3_numbers(t, config) -> dict:
-    """F3: whether each remedy (smaller lr, Xavier init, the optimiser remedy) works; how many do."""
-    lr = min(float(v) for v in config.learning_rates)
-    smallest = sel(relu_sgd(t.f2_dead_vs_lr, config), learning_rate=lr)
-    small_ok = bool((smallest["final_dead"] <= config.criteria.f3.dead_threshold).all())
-    xav, xav_some = remedy_works(t, XAVIER)
-    opt, opt_some = remedy_works(t, optimizer_remedy(config.roles.remedy_optimizer))
-    return {"smallest_lr": lr, "smallest": smallest, "small_ok": small_ok, "xav": xav, "xav_some": xav_some,
-            "opt": opt, "opt_some": opt_some, "n_ok": sum([xav, opt, small_ok])}
+def edge_condition(arm, c, config) -> str:
+    if c is None:
+        return f"{arm.dataset}, {arm.optimizer}, {arm.init}: no lr at which >= {config.criteria.learned_share:g} of the seeds learn"
+    flag = "; edge at the grid's end (R6: extend)" if arm.edge_at_grid_end else ""
+    return (f"{arm.dataset}, {arm.optimizer}, {arm.init}, edge lr {c['learning_rate']:g}; {int(c['n_seeds'])} of "
+            f"{int(c['n_runs'])} decide seeds learned ({int(c['n_diverged'])} diverged, {int(c['n_collapsed'])} collapsed), "
+            f"train acc {c['learned_train_acc']:.2f}{flag}")
 
 
-def f4_numbers(t, config) -> dict:
-    """F4: per leaky variant its cells without divergence; ReLU's largest dead fraction in the same cells."""
-    relu, agg = config.roles.activation, t.f4_leaky
-    ok = trained(agg)
-    leaky_cells = ok[ok["activation"] != relu]
-    mx = leaky_cells.loc[leaky_cells["final_dead"].idxmax()]
-    where = ["dataset", "optimizer", "init"]
-    relu_common = ok[(ok["activation"] == relu) & ok.set_index(where).index.isin(leaky_cells.set_index(where).index)]
-    relu_max = float(relu_common["final_dead"].max()) if len(relu_common) else float("nan")
-    g = sel(t.runs, dataset=mx["dataset"], activation=mx["activation"], optimizer=mx["optimizer"], init=mx["init"],
-            learning_rate=mx["learning_rate"])
-    return {"cells": leaky_cells, "largest": mx, "estimate": stats.mean_ci(g["final_dead"]), "relu_max": relu_max,
-            "negative_only": leaky_cells["final_negative_only"].max()}
+def fraction_part(name: str, c, config, threshold: str, side: str, unit: str, condition: str, value: str = "dead",
+                  n_col: str = "n_seeds") -> Part:
+    """``compare`` on a cell's ``value`` CI; inconclusive when the cell is missing or too few seeds learned (R8)."""
+    if c is None or c[n_col] < config.criteria.min_learned:
+        n = 0 if c is None else int(c[n_col])
+        return part(name, "inconclusive", None if c is None else c[value], n_seeds=n, unit=unit,
+                    condition=f"{condition}; fewer than {config.criteria.min_learned:g} seeds to decide (R8)")
+    est = stats.Estimate(c[value], c[f"{value}_lo"], c[f"{value}_hi"], int(c[n_col]))
+    return compare(name, est, config, threshold, side, unit=unit, condition=condition)
+
+
+def born_dead(t, config, arm) -> tuple[stats.Estimate, int]:
+    """Born-dead fraction of ``arm``'s ReLU runs, both stages: each (seed, lr) is an independent init draw."""
+    runs = pd.concat([t.locate_runs, t.runs], ignore_index=True)
+    r = sel(runs, dataset=arm.dataset, activation=config.roles.activation, optimizer=arm.optimizer, init=arm.init)
+    r = r.drop_duplicates(["seed", "learning_rate"])
+    est = stats.bootstrap_ci(r["born_dead"].to_numpy(float), confidence=config.criteria.confidence)
+    return est, config.width * config.depth
+
+
+def lr_effect_part(t, config, arm) -> Part:
+    """F2(b): dead at the edge lr minus at the low lr, paired over decide seeds that learned at both."""
+    name = f"lr kills units: {arm.dataset}, {arm.init}"
+    unit = "permanently dead fraction, edge lr minus low lr (paired over seeds)"
+    if not np.isfinite(arm.edge_learning_rate) or arm.edge_learning_rate == arm.low_learning_rate:
+        return part(name, "inconclusive", unit=unit, condition=f"{arm.dataset}, {arm.init}: fewer than two lrs train")
+    base = {"dataset": arm.dataset, "activation": config.roles.activation, "optimizer": arm.optimizer, "init": arm.init}
+    est, n = paired_drop(t.runs, {**base, "learning_rate": arm.edge_learning_rate},
+                         {**base, "learning_rate": arm.low_learning_rate}, config.criteria.confidence)
+    cond = f"{arm.dataset}, {arm.init}, {arm.optimizer}: lr {arm.edge_learning_rate:g} (edge) vs {arm.low_learning_rate:g} (low)"
+    if n < config.criteria.min_learned:
+        return part(name, "inconclusive", est.mean, n_seeds=n, unit=unit, condition=f"{cond}; only {n} seeds learned at both")
+    return compare(name, est, config, "criteria.f2.min_lr_effect", ">=", unit=unit, condition=cond)
+
+
+def f4_power_cells(t, config) -> tuple[list, list]:
+    """F4's cells (the edge lrs of the ``f4_optimizers`` He arms): (cells where ReLU's dead CI lo >= relu_min_dead, all)."""
+    roles, crit = config.roles, config.criteria.f4
+    refs = []
+    for arm in arms(t, config, inits=(roles.init,)):
+        if arm.dataset == roles.f4_dataset and arm.optimizer in roles.f4_optimizers:
+            c = cell(t, config, arm, arm.edge_learning_rate)
+            if c is not None:
+                refs.append(c)
+    power = [c for c in refs if c["n_seeds"] >= config.criteria.min_learned and c["dead_lo"] >= crit.relu_min_dead]
+    return power, refs
+
+
+def f4_variant_part(t, config, act: str, power: list, refs: list) -> Part:
+    """A variant's stuck fraction (finite seeds) in every power cell; the deciding cell: refuted first, else largest CI hi."""
+    name, unit = f"{act} units do not get stuck", "fraction of units on the negative branch for every example (finite seeds)"
+    if not power:
+        return part(name, "inconclusive", unit=unit, condition=f"no cell where ReLU's dead fraction CI lo >= "
+                    f"{config.criteria.f4.relu_min_dead:g} ({len(refs)} cells): no power")
+    found = []
+    for c in power:
+        v = sel(t.cells, dataset=c["dataset"], activation=act, optimizer=c["optimizer"], init=c["init"],
+                learning_rate=float(c["learning_rate"]))
+        if len(v):
+            v = v.iloc[0]
+            cond = (f"{v['dataset']}, {v['optimizer']}, {v['init']}, lr {v['learning_rate']:g}: {int(v['n_finite'])} of "
+                    f"{int(v['n_runs'])} seeds finite, {int(v['n_seeds'])} learned; ReLU there {c['dead']:.1%} dead")
+            found.append(fraction_part(name, v, config, "criteria.f4.max_stuck", "<=", unit, cond, value="dead_finite",
+                                       n_col="n_finite"))
+    if not found:
+        return part(name, "inconclusive", unit=unit, condition="not run in the power cells")
+    rank = {"refuted": 0, "inconclusive": 1, "supported": 2}
+    return min(found, key=lambda p: (rank[p.verdict], -(p.ci[1] if p.ci and np.isfinite(p.ci[1]) else np.inf)))
+
+
+def g3_rarer_part(t, config, arm) -> Part:
+    """G3(b): dead after training at the edge lr minus born dead at init, paired over decide seeds that learned."""
+    name = f"init is the rarer cause: {arm.dataset}"
+    unit = "permanently dead fraction after training minus born-dead fraction (same runs)"
+    r = sel(t.runs, dataset=arm.dataset, activation=config.roles.activation, optimizer=arm.optimizer, init=arm.init,
+            learning_rate=float(arm.edge_learning_rate)) if np.isfinite(arm.edge_learning_rate) else t.runs.iloc[:0]
+    r = r[r["status"] == "ok"]
+    cond = f"{arm.dataset}, width {config.width}, {arm.init}, {arm.optimizer}, edge lr {arm.edge_learning_rate:g}"
+    if len(r) < config.criteria.min_learned:
+        return part(name, "inconclusive", n_seeds=len(r), unit=unit, condition=f"{cond}; fewer than "
+                    f"{config.criteria.min_learned:g} seeds learned")
+    est = stats.mean_ci((r["dead"] - r["born_dead"]).to_numpy(float), config.criteria.confidence)
+    return compare(name, est, config, "criteria.g3.min_gap", ">", unit=unit, condition=cond)
