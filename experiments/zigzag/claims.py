@@ -75,6 +75,15 @@ def _carry(t) -> str:
                      f"{int(grp.batch_size.min())}-{int(grp.batch_size.max())}" for c, grp in g.groupby("condition", sort=False))
 
 
+def _lrs(t, config) -> str:
+    """The learning rates of the arms E1 compares (trained nets: E3's tuned; paths: one lr per pair)."""
+    e1c, steps, path = config.e1, t.get("e3_steps"), row(t.e1_path_compare, role="positive_units")
+    tuned = "" if steps is None else ", ".join(f"{r.activation} {r.best_learning_rate:.3g}" for _, r in steps.iterrows()
+                                               if r.activation in (e1c.positive_activation, e1c.centred_activation))
+    same = "" if path is None else f"; (c) both at lr {path.learning_rate:.3g} (the {e1c.positive_activation} net's tuned lr / {config.batch_size})"
+    return f"trained at the tuned lr (batch {config.batch_size}): {tuned or 'see e3_steps'}{same}"
+
+
 @claim("E1", reads=("e1_sign_fraction", "e1_sign_compare", "e1_path_compare", "e1_two_input"),
        figure=(e1_sign_fraction, e1_two_input, e1_path), evidence="e1_sign_fraction.csv")
 def e1(t, config) -> Decision:
@@ -82,8 +91,7 @@ def e1(t, config) -> Decision:
     crit, e1c = config.criteria.e1, config.e1
     parts = _e1_parts(t, config)
     statement = (f"{parts_text(parts)}. What carries over to minibatches (trained weights, batch > 1): {_carry(t)}. "
-                 f"{_e1_context(t, config)} Nets: {tuple(config.widths)} MLPs, {config.init} init (R6), "
-                 f"{e1c.positive_activation} and {e1c.centred_activation} at one lr in (c).")
+                 f"{_e1_context(t, config)} Nets: {tuple(config.widths)} MLPs, {config.init} init (R6); {_lrs(t, config)}.")
     criterion = (f"(a) batch-1 single-signed fraction CI >= {crit.exact_min:g} per all-positive condition; (b) per batch size "
                  f"> 1: {e1c.positive_activation} minus {e1c.centred_activation} fraction, CI > {crit.minibatch_min:g} supported, "
                  f"wholly in ({crit.minibatch_floor:g}, {crit.minibatch_min:g}) qualified (carries over in part), <= "
@@ -125,7 +133,7 @@ def e2(t, config) -> Decision:
     parts = [_e2_part(r, config) for _, r in main.iterrows()]
     parts = parts or [part("no centring comparison measured", "inconclusive", unit="speed-up", condition="")]
     flat = [p.part for p in parts if p.verdict == "inconclusive" and p.ci and 1 / 1.1 <= p.ci[0] and p.ci[1] <= 1.1]
-    statement = (f"{parts_text(parts)}. " + (f"No detectable speed-up in {', '.join(flat)} (CI within x1.1 of 1; more seeds "
+    statement = (f"{parts_text(parts)}. Init {config.init} in every arm (R6). " + (f"No detectable speed-up in {', '.join(flat)} (CI within x1.1 of 1; more seeds "
                                               "would only narrow it around 1). " if flat else "") + _e2_context(t, config))
     criterion = (f"per data set and comparison {', '.join(f'{a} -> {b}' for a, b in pairs)}: speed-up CI > {crit.min_speedup:g} "
                  f"supported, wholly in ({crit.speedup_floor:g}, {crit.min_speedup:g}) qualified, <= {crit.speedup_floor:g} "
