@@ -30,9 +30,11 @@ def get_config(preset: str | None = None):
         "relu_family_initializer": "he_uniform",
         "seeds": 10,
         # R6: each condition its own best learning rate (adam) from a log grid of 3 points per decade; the best
-        # minimises the mean over seeds of the best loss. A best at the edge of the rates tried adds a block of
-        # as many points beyond that edge (same lattice), at most lr_extensions times; a best still at an edge
-        # is flagged (lr_at_edge) in best_loss.
+        # minimises the mean over seeds of the best loss. A best at the edge of the rates tried that beats the
+        # rate next to it (paired 95% CI of the difference below 0) adds a block of as many points beyond that
+        # edge (same lattice), at most lr_extensions times; at an edge but no better than its neighbour is a
+        # plateau (no rate beyond can do better than noise) and is not extended. best_loss flags both
+        # (lr_at_edge, lr_edge_beats_neighbour).
         "learning_rates": (0.001, 0.00215, 0.00464, 0.01),  # the linear conditions (one layer, deep identity, c*x)
         "nonlinear_learning_rates": (0.01, 0.0215, 0.0464, 0.1),  # relu, tanh
         "lr_extensions": 2,

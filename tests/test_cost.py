@@ -83,7 +83,8 @@ def test_excess_ratio_ci_bounds():
 def _tables(ratio: tuple[float, float, float], share: tuple[float, float, float], mlp_width: int = 1024) -> Tables:
     """Synthetic tables: sigmoid/tanh with the given excess-ratio CI, both models with the given step-share CI."""
     row = {f"{m}_excess_ratio{s}": v for m in cost.MODES for s, v in zip(("", "_lo", "_hi"), ratio, strict=True)}
-    alone = pd.DataFrame([{"activation": a, "n_seeds": 10, "fwd_bwd_gross_ratio": 1.0, "fwd_gross_ratio": 1.0, **row}
+    alone = pd.DataFrame([{"activation": a, "n_seeds": 10, "fwd_bwd_gross_ratio": 1.0, "fwd_gross_ratio": 1.0,
+                           "fwd_bwd_excess_ns_per_elem": 1.0, **row}
                           for a in ("identity", "relu", "sigmoid", "tanh")])
     steps = [{"model": k, "activation": a, "overhead_vs_relu": share[0], "overhead_vs_relu_lo": share[1],
               "overhead_vs_relu_hi": share[2], "n_seeds": 10, "min_hidden_width": mlp_width if k == "mlp" else 32,

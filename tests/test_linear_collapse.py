@@ -57,6 +57,16 @@ def test_next_block_extends_beyond_the_edge_on_the_lattice():
     assert np.allclose(down, [0.001 * 10 ** (-2 / 3), 0.001 * 10 ** (-1 / 3)], rtol=1e-6)
 
 
+def test_edge_is_extended_only_when_it_beats_its_neighbour():
+    seeds = np.linspace(-1, 1, 10)
+    flat = {0.01: {"best": 1.0 + 1e-3 * seeds}, 0.0215: {"best": 1.0 + 1e-3 * seeds[::-1]}, 0.0464: {"best": 1.2 + 0 * seeds}}
+    assert lc.best_rate(flat) in (0.01, 0.0215) and not lc.edge_beats_neighbour(flat)  # a plateau at the edge
+    falling = {0.01: {"best": 1.0 + 1e-3 * seeds}, 0.0215: {"best": 1.1 + 1e-3 * seeds}, 0.0464: {"best": 1.2 + 0 * seeds}}
+    assert lc.best_rate(falling) == 0.01 and lc.edge_beats_neighbour(falling)
+    inside = {**falling, 0.00464: {"best": 1.05 + 0 * seeds}}
+    assert not lc.edge_beats_neighbour(inside)
+
+
 def _tables(deep_minus_one: dict[str, np.ndarray]) -> Tables:
     """Per-seed best losses: one layer at 1.0, each deep condition at 1.0 + the given differences."""
     n = len(next(iter(deep_minus_one.values())))

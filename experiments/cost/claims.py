@@ -89,8 +89,13 @@ def h2(t, config) -> Decision:
         f"{r.model} {r.flops_per_activation_element:.0f} FLOPs per activation element"
         for r in t.steps[t.steps.activation == ref].itertuples()
     )
+    by_act = t.alone.set_index("activation")
+    excess = ", ".join(f"{a} {by_act.loc[a, 'fwd_bwd_excess_ns_per_elem']:.3g}" for a in (ref, *crit.expensive))
+    unbounded = any(p.value == float("inf") or p.ci[1] == float("inf") for p in alone)
     statement = (
-        "(a) Alone: " + "; ".join(_fmt(p) for p in alone) + ". (b) In a whole SGD step: "
+        "(a) Alone: " + "; ".join(_fmt(p) for p in alone)
+        + f" (forward+backward ns per element over the {config.floor} loop: {excess}"
+        + (f"; inf: {ref}'s own time is not measurably above {config.floor}'s" if unbounded else "") + "). (b) In a whole SGD step: "
         + "; ".join(_fmt(p) for p in steps) + f" ({flop_ratio}). Reported: " + _reported(t, config)
         + ". Timings from a shared machine are noisy; the committed numbers come from an idle one."
     )

@@ -87,7 +87,8 @@ def a1(t, config) -> Decision:
     collapsed = compare("trained deep linear net = product of its weights", stats.Estimate(err, err, err, int(collapse.runs.sum())),
                         config, "criteria.a1.collapse_rel_tol", "<=", unit="relative error", condition="every trained run")
     equivalent, better = equivalence_parts(t, config), better_parts(t, config)
-    edge = t.best_loss[t.best_loss.lr_at_edge]
+    edge = t.best_loss[t.best_loss.lr_at_edge & t.best_loss.lr_edge_beats_neighbour]
+    plateau = t.best_loss[t.best_loss.lr_at_edge & ~t.best_loss.lr_edge_beats_neighbour]
     statement = (
         f"(a) Trained deep linear nets equal the product of their weights: max relative error "
         f"{collapse.max_rel_err.max():.2e} over {int(collapse.runs.sum())} runs; {int(scalar.depth)} layers of "
@@ -100,8 +101,10 @@ def a1(t, config) -> Decision:
         + "(c) Same-size nonlinear nets vs one layer: "
         + "; ".join(f"{p.part} {p.value:+.4f} nats [{p.ci[0]:+.4f}, {p.ci[1]:+.4f}]: {p.verdict}" for p in better)
         + ". Each condition at its own best adam learning rate (R6)"
-        + (f"; still at the edge of the rates tried: {', '.join(f'{r.dataset}/{r.condition}' for r in edge.itertuples())}"
-           if len(edge) else "") + ". Parts: " + "; ".join(f"{p.part}: {p.verdict}" for p in [collapsed, *equivalent, *better]) + "."
+        + (f"; at an edge of the rates tried but no better than its neighbour (a plateau): "
+           f"{', '.join(f'{r.dataset}/{r.condition}' for r in plateau.itertuples())}" if len(plateau) else "")
+        + (f"; UNRESOLVED, the best still beats its neighbour at the edge: "
+           f"{', '.join(f'{r.dataset}/{r.condition}' for r in edge.itertuples())}" if len(edge) else "") + ". Parts: " + "; ".join(f"{p.part}: {p.verdict}" for p in [collapsed, *equivalent, *better]) + "."
     )
     criterion = (
         f"(a) collapse rel. error <= {crit.collapse_rel_tol:g}; (b) per data set and deep linear condition, TOST of "

@@ -20,7 +20,7 @@ import ml_collections
 import numpy as np
 
 import acts
-from experiments.kit import data, models, perf, train
+from experiments.kit import data, models, perf, stats, train
 from experiments.kit.config import ConfigError
 
 ONE_LAYER = "one_linear_layer"
@@ -144,8 +144,23 @@ def _run_blocks(model, ds, spec, seeds, requests, n_slots: int) -> list[dict]:
     return out
 
 
+def edge_beats_neighbour(by_lr: dict[float, dict]) -> bool:
+    """Whether the best rate lies at an edge of the rates tried AND beats the rate next to it: the paired
+    95% CI over seeds of best-loss(edge) − best-loss(neighbour) lies below 0 (R6: only then can a rate beyond
+    the edge do better than noise; on a plateau the edge best is as good as its neighbour)."""
+    rates, best = sorted(by_lr), best_rate(by_lr)
+    if len(rates) < 2 or rates[0] < best < rates[-1]:
+        return False
+    neighbour = rates[1] if best == rates[0] else rates[-2]
+    a, b = by_lr[best]["best"], by_lr[neighbour]["best"]
+    if not np.isfinite(b).all():
+        return True
+    return stats.mean_ci(a - b).hi < 0
+
+
 def search(model, ds, spec, seeds, grids: list[tuple], n_extensions: int) -> list[dict[float, dict]]:
-    """Per variant: learning rate -> its block result; grids extended where the best is at an edge (R6)."""
+    """Per variant: learning rate -> its block result; a grid is extended by a block beyond the edge where its
+    best lies when that edge beats its neighbour (:func:`edge_beats_neighbour`), at most ``n_extensions`` times (R6)."""
     tried: list[dict[float, dict]] = [{} for _ in grids]
     requests = [(v, list(g)) for v, g in enumerate(grids)]
     for _ in range(n_extensions + 1):
@@ -153,7 +168,7 @@ def search(model, ds, spec, seeds, grids: list[tuple], n_extensions: int) -> lis
             tried[r["variant"]][r["lr"]] = r
         requests = []
         for v, by_lr in enumerate(tried):
-            block = next_block(list(by_lr), best_rate(by_lr), len(grids[v]))
+            block = next_block(list(by_lr), best_rate(by_lr), len(grids[v])) if edge_beats_neighbour(by_lr) else None
             if block is not None:
                 requests.append((v, block))
         if not requests:
