@@ -165,3 +165,41 @@ def ratio_ci(numerator, denominator, confidence: float = 0.95, seed: int = 0) ->
     boots = a[idx].mean(1) / b[idx].mean(1)
     alpha = (1 - confidence) / 2
     return Estimate(float(a.mean() / b.mean()), float(np.quantile(boots, alpha)), float(np.quantile(boots, 1 - alpha)), len(a))
+
+
+@dataclasses.dataclass(frozen=True)
+class CensoredRatio:
+    """A paired ratio of medians whose runs may be censored (never reached the event in budget, R7)."""
+
+    estimate: Estimate  # ratio of medians and its bootstrap CI, censored runs entered at their censoring value
+    censored_numerator: float  # fraction of the numerator's runs censored
+    censored_denominator: float
+    bound: str  # "exact", "lower" (the true ratio and CI lie at or above), "upper" (at or below) or "none"
+
+
+def censored_ratio(numerator, denominator, censored_at: float, bound_fraction: float = 0.2, confidence: float = 0.95,
+                   n_boot: int = 2000, seed: int = 0) -> CensoredRatio:
+    """Ratio of medians numerator/denominator over paired seeds where some runs are censored (``inf``).
+
+    A censored run enters at ``censored_at``, the least value it can have (e.g. the budget plus one log
+    interval), so each arm's median and every bootstrap median is a lower bound on the uncensored one.
+    Both are non-decreasing in every value, hence: censoring in the numerator only makes the ratio and its
+    CI lower bounds (``bound="lower"``); in the denominator only, upper bounds (``"upper"``); in both,
+    neither (``"none"``). An arm with at most ``bound_fraction`` of its runs censored counts as measured
+    (R7; its median is exact while fewer than half are censored). Pairs with a NaN (diverged) are dropped.
+    """
+    a, b = np.asarray(numerator, dtype=float).ravel(), np.asarray(denominator, dtype=float).ravel()
+    ok = ~np.isnan(a) & ~np.isnan(b)
+    a, b = a[ok], b[ok]
+    if len(a) == 0:
+        return CensoredRatio(Estimate(float("nan"), float("nan"), float("nan"), 0), float("nan"), float("nan"), "none")
+    cens_a, cens_b = float(np.mean(np.isinf(a))), float(np.mean(np.isinf(b)))
+    a, b = np.where(np.isinf(a), censored_at, a), np.where(np.isinf(b), censored_at, b)
+    idx = np.random.default_rng(seed).integers(0, len(a), size=(n_boot, len(a)))
+    boots = np.median(a[idx], axis=1) / np.median(b[idx], axis=1)
+    alpha = (1 - confidence) / 2
+    est = Estimate(float(np.median(a) / np.median(b)), float(np.quantile(boots, alpha)),
+                   float(np.quantile(boots, 1 - alpha)), len(a))
+    over_a, over_b = cens_a > bound_fraction, cens_b > bound_fraction
+    bound = {(False, False): "exact", (True, False): "lower", (False, True): "upper", (True, True): "none"}[(over_a, over_b)]
+    return CensoredRatio(est, cens_a, cens_b, bound)
