@@ -36,7 +36,7 @@ from . import perf
 Z_MAX = 9.0  # |z| > 9 carries 2e-19 of the Gaussian mass
 FEATURE = 16.0  # the activations' features lie within |h| < 16 (sigmoid'(16)^2 ~ 1e-14)
 N_FINE, N_COARSE, N_GL = 40, 12, 8  # fine panels (two halves), coarse panels per side, nodes per panel
-CHUNK = 1 << 15  # activations are evaluated in chunks of this many points (one compile per group)
+CHUNK = 1 << 13  # activations are evaluated in chunks of this many points (one compile per group)
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(N_GL)
 
 

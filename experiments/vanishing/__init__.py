@@ -31,6 +31,10 @@ def check(config: ml_collections.ConfigDict) -> None:
         raise kit_config.ConfigError("config.profile.depth must be >= 2 (a ratio needs two layers)")
     if config.chaos.sigma_b2 < 0 or min(config.chaos.sigma_w2) <= 0:
         raise kit_config.ConfigError("config.chaos.sigma_w2 must be > 0 and sigma_b2 >= 0")
+    if len(ds.learning_rates) < 2:
+        raise kit_config.ConfigError("config.depth_sweep.learning_rates needs >= 2 points of a log grid")
+    if config.saturation.steps % config.saturation.log_every:
+        raise kit_config.ConfigError("config.saturation.steps must be a multiple of config.saturation.log_every")
 
 
 class VanishingExperiment(Experiment):
@@ -61,80 +65,91 @@ class VanishingExperiment(Experiment):
         return [c.decide(t, config, produced) for c in self.active_claims(t) if claims.applies(c.id, t, config)]
 
 
-def _mean_field(t, config) -> tuple[float, float]:
-    """Share of finite non-orthogonal cells where mean field's log-gain is within tolerance; median error."""
-    if "profile_summary" not in t:
-        return float("nan"), float("nan")
-    s = t.profile_summary
-    gauss = s[np.isfinite(s.log_gain) & np.isfinite(s.log_gain_theory) & (s.init != "orthogonal")]
-    err = (gauss.log_gain - gauss.log_gain_theory).abs()
-    within = float((err <= config.criteria.d5.agreement_tol).mean()) if len(gauss) else float("nan")
-    return within, float(err.median())
+def _theory(t) -> tuple[int, int, list[str]]:
+    return claims.theory_rows(t.profile_summary) if "profile_summary" in t else (0, 0, [])
+
+
+def _chaos_agreement(t, config) -> dict:
+    """Share of decided cells where depth < 6 xi_c predicts trainability, all depths and deep ones
+    (``criteria.chaos.deep_depth``), with how often "every cell trainable" would be right there."""
+    chaos = t.get("chaos_map")
+    if chaos is None or chaos.empty:
+        return {}
+    out = {}
+    for name, cells in (("all", chaos), ("deep", chaos[chaos.depth >= config.criteria.chaos.deep_depth])):
+        decided = cells[cells.agree != "undecided"]
+        out[name] = {"agree": float((decided.agree == "yes").mean()) if len(decided) else float("nan"),
+                     "all_trainable": float((decided.trainable == "yes").mean()) if len(decided) else float("nan"),
+                     "n_decided": len(decided), "n_cells": len(cells)}
+    return out
 
 
 def summary(t, config) -> dict:
-    """The numbers behind the figures and the key numbers of the old ledger (compared by the regression check)."""
-    within, median_err = _mean_field(t, config)
-    chaos = t.get("chaos_map")
-    summ = {"mean_field_log_gain_within_tol": within, "mean_field_log_gain_median_abs_err": median_err,
-            "chaos_agreement": float(chaos.agree.mean()) if chaos is not None and len(chaos) else float("nan")}
+    """The numbers behind the figures (compared by the regression check)."""
+    n_both, n_agree, _ = _theory(t)
+    summ = {"theory_rows_compared": n_both, "theory_rows_agreeing": n_agree}
+    for name, c in _chaos_agreement(t, config).items():
+        summ[f"chaos_agreement/{name}"] = c["agree"]
     crit = config.criteria
-    named = (crit.d1.activation, crit.d3.activation, crit.d5.activation)
     if "profile_summary" in t:
         s = t.profile_summary
         for r in s[s.dataset == config.profile.datasets[0]].itertuples():
-            if r.activation in named:
+            if r.activation in (crit.d1.activation, crit.d3.activation, crit.d5.activation):
                 summ[f"log10_ratio/{r.activation}/{r.init}"] = r.log10_ratio
     if "saturation_summary" in t:
         for r in t.saturation_summary.itertuples():
-            summ[f"d4_rise/{r.activation}"] = r.rise
+            summ[f"d4_top_mean_min/{r.activation}"] = r.top_mean_min
     if "depth_sweep" in t:
         table = t.depth_sweep
         for r in table[table.depth == max(config.depth_sweep.depths)].itertuples():
             summ[f"d6_acc/{r.activation}/bn={r.batch_norm}"] = r.train_acc
-    for claim_id, value in claims.legacy_values(t, config).items():
-        summ[f"verdict_value/{claim_id}"] = value
     return {k: (None if v is None or not np.isfinite(v) else float(v)) for k, v in summ.items()}
 
 
 def notes(t, config) -> str:
     """The experiment page's description of the measurements."""
-    p, crit, sat, sweep = config.profile, config.criteria, config.saturation, config.depth_sweep
-    within, median_err = _mean_field(t, config)
-    chaos = t.get("chaos_map")
-    chaos_agree = float(chaos.agree.mean()) if chaos is not None and len(chaos) else float("nan")
+    p, crit, sat, sweep, ch = config.profile, config.criteria, config.saturation, config.depth_sweep, config.chaos
+    n_both, n_agree, bad = _theory(t)
+    chaos = _chaos_agreement(t, config)
+    chaos_text = "; ".join(f"{k}: {c['agree']:.0%} of {c['n_decided']} decided cells (of {c['n_cells']}; 'every cell trainable' "
+                           f"would score {c['all_trainable']:.0%})" for k, c in chaos.items())
     return f"""
 Parts run: {', '.join(config.parts)}.
 
-Claims D1-D6 (vanishing gradients). **Profile at init**: {len(p.activations)} activations x {len(p.inits)}
-initialisations, depth {p.depth}, width {p.width}, {p.seeds} seeds (vmapped; the same drawn weights for every
-activation), a fixed batch of {p.batch_size} examples of {', '.join(p.datasets)}, cross-entropy loss through a
-linear read-out, biases zero. `log10_ratio` = log10 ||dL/dh_1|| / ||dL/dh_L|| over n = {p.depth - 1} backprop
-layers, against `log10_bound` = n log10 {crit.d1.bound:g}; `log10_prod_max_dphi` = log10 of the product over layers of the
-largest phi' in the layer (an upper bound on every path's derivative product). `log_gain` = fitted
-ln||dL/dh_l|| - ln||dL/dh_(l+1)|| per layer (layers {p.fit_skip}..L-{p.fit_skip}, CI over seeds) against the
-mean-field `log_gain_theory` = 0.5 ln chi_1 at the measured sigma_w^2 = fan_in Var(W) (N(0,1) weights:
-sigma_w^2 = fan_in). Mean field agrees within {crit.d5.agreement_tol} nats/layer in **{within:.0%}** of the finite
-non-orthogonal cells (median abs error {median_err:.3g}). "overflow" = activations exceeded float32.
+**Profile at init (D1, D2, D3, D5)**: {len(p.activations)} activations x {len(p.inits)} initialisations, depth {p.depth},
+width {p.width}, {p.seeds} seeds, a fixed batch of {p.batch_size} examples of {', '.join(p.datasets)}, cross-entropy through a
+linear read-out, biases zero. Gradient norms are computed in log space (each layer's backpropagated gradient divided by its
+norm, the log of the norm carried; experiments/vanishing/profile_net.py), so no norm underflows; for positively homogeneous
+activations (relu, leaky relu, identity) the forward pass is rescaled the same way, so their N(0,1) nets no longer overflow;
+"overflow" rows are nets of other activations whose float32 forward pass overflows (not drawn, marked in the figure). One
+compiled program per data set serves every activation (a traced index), init (coefficients of shared standard draws) and seed.
+`log10_ratio` = log10 ||dL/dh_1|| / ||dL/dh_L|| over n = {p.depth - 1} layers, `factor` = its per-layer value 10^(ratio/n) (CIs
+over seeds), against `log10_bound` = n log10 {crit.d1.bound:g}. `log_gain` = fitted ln||dL/dh_l|| - ln||dL/dh_(l+1)|| per layer
+(layers {p.fit_skip}..L-{p.fit_skip}); `log_gain_theory` = the same fit to 0.5 ln chi_1(q_l) with q_l from the length map
+started at the measured q_1 (no fixed point assumed; `q_star` only where the map converged within the depth), quadrature
+accurate at any q (experiments/kit/theory.py). Tolerance per row: {crit.theory.abs_tol:g} + (3 kappa - 1)/(4 width) nats per
+layer, kappa = E[phi'^4]/E[phi'^2]^2: the Jensen bias of ln of a sum of width terms chi_1 * phi'^2 zeta^2 (zeta ~ N(0,1)) for
+one example, largest where phi'^2 is concentrated on few units (tanh or sigmoid at large q). Theory and measurement are both
+finite in {n_both} rows and agree in {n_agree}; disagreeing: {'; '.join(bad) or 'none'}.
 
-**Saturation (D4)**: {sat.hidden_layers} hidden layers of {sat.width} (Glorot & Bengio used
-1000 and far longer training), `{sat.init}` init, SGD. Published: {config.published.d4}. This
-default is far smaller than their run ({sat.steps} steps of batch {sat.batch_size}, a
-fraction of one epoch, against about 100 epochs): a D4 verdict here says whether saturation appears in this
-budget, read it with each activation's `final_train_acc`; the `paper` preset (width 1000, 20000 steps) is the
-like-for-like run.
+**Saturation (D4)**: Glorot & Bengio's setting at CPU scale: {sat.hidden_layers} hidden layers of {sat.width}, `{sat.init}` init,
+SGD lr {sat.learning_rate:g}, batch {sat.batch_size}, {sat.steps} steps on {sat.dataset} ({sat.n_train} training examples), {sat.seeds}
+seeds; every {sat.log_every} steps on {sat.n_eval} fixed training examples: per layer mean/std output and |h|>2 fraction, ln||dL/dW_1||,
+accuracy (`saturation_seeds`). Published: {config.published.d4}. The `paper` preset is the like-for-like run (width 1000).
 
-**Depth sweep (D6)**: best of learning rates {tuple(sweep.learning_rates)} per condition (chosen on the
-seed mean, so mildly optimistic), {sweep.steps} SGD steps, width {sweep.width}. BatchNorm
-uses batch statistics at evaluation too. `depth_sweep_seeds` holds each seed's accuracy at the best learning rate
-(the paired differences of D6). The deep nets here are a scan over stacked layers (experiments/vanishing/net.py);
-every depth of a sweep is the same compiled net of the largest depth with the layers past its depth skipped
-(`lax.cond`, depths looped with `lax.map`): one compile per activation and BatchNorm setting.
+**Depth sweep (D6)**: {', '.join(f'{a} ({i})' for a, i in zip(sweep.activations, sweep.inits))}, depths {tuple(sweep.depths)},
+width {sweep.width}, {sweep.steps} SGD steps of {sweep.batch_size} on {sweep.dataset}, with and without BatchNorm (batch statistics
+at evaluation too). R6: per (arm, depth) the best lr on {sweep.search_seeds} search seeds over the log grid
+{tuple(sweep.learning_rates)} (3 points per decade), extended while the best is at an edge (at most {sweep.max_extensions} times;
+`depth_sweep_lr`), then {sweep.seeds} fresh seeds at that lr (`depth_sweep_seeds`): the reported accuracy is not a maximum over the
+grid of the same seeds. Every depth is one compiled net of the largest depth with later layers skipped; one compile per BatchNorm
+setting serves every activation (a traced index) and init (kernel stds as arguments).
 
-**Edge of chaos**: {config.chaos.activation}, sigma_b^2 = {config.chaos.sigma_b2}, lecun_normal weights scaled to variance
-sigma_w^2/fan_in (vmapped), {config.chaos.steps} SGD steps at lr {config.chaos.learning_rate}; a cell is trainable when
-accuracy > {crit.chaos.trainable_acc}. depth < {crit.chaos.multiple_of_xi} xi_c agrees with trainability in
-**{chaos_agree:.0%}** of cells (criterion >= {crit.chaos.min_agreement}). Published: {config.published.chaos}.
+**Edge of chaos**: {ch.activation}, sigma_b^2 = {ch.sigma_b2:g}, width {ch.width}, depths {tuple(ch.depths)}, kernels N(0, sigma_w^2/fan_in),
+{ch.steps} SGD steps of {ch.batch_size} at lr {ch.learning_rate:g} on {ch.dataset}, {ch.seeds} seeds; a cell is trainable when its
+accuracy CI lies above {crit.chaos.trainable_acc:g}, untrainable when below, else undecided; xi_c from the correlation map's fixed point
+found by root finding (converged). depth < {crit.chaos.multiple_of_xi:g} xi_c agrees with trainability in {chaos_text or 'no cell'}.
+Published: {config.published.chaos}.
 """
 
 

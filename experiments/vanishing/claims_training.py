@@ -1,125 +1,157 @@
 """Claims D4 and D6 of experiments.vanishing: saturation during training and trainability vs depth.
 
 Pure functions of the tables of :mod:`.measure_training` and the config's criteria; the
-activations each claim is about come from ``config.criteria.d4.activations`` and
-``config.criteria.d6.activation`` (the arm that fixes it) / ``.activations`` (the saturating arms).
+activations each claim is about come from ``config.criteria.d4`` (``activation``: parts a, b;
+``layered_activation``: part c) and ``config.criteria.d6`` (``activation``: the arm that fixes it;
+``activations``: the saturating arms).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from experiments.kit import stats, verdicts
+from experiments.kit import stats
 from experiments.kit.claim import Decision, claim, compare, part
 
 from .figures import depth_sweep, saturation
+from .measure_training import layer_rises, saturation_per_seed
 
 
-def _saturating(t, config) -> pd.DataFrame:
-    table = t.saturation_summary
-    return table[table.activation.isin(list(config.criteria.d4.activations))]
+def _verdicts(parts) -> str:
+    return "; ".join(f"{p.part}: {p.verdict} ({p.value:.3g} [{p.ci[0]:.3g}, {p.ci[1]:.3g}], n = {p.n_seeds})"
+                     if p.ci is not None and p.value is not None else f"{p.part}: {p.verdict}" for p in parts)
 
 
-@claim("D4", reads=("saturation_summary",), figure=saturation, evidence="saturation_summary.csv")
+def _d4_b(per: pd.DataFrame, config, act: str, where: str):
+    """(b) on the seeds whose top layer saturated; censored seeds (never below the threshold) are not numbers (R7)."""
+    crit = config.criteria.d4
+    drops = per.log10_grad_drop.to_numpy(float)
+    censored = int(np.isnan(drops).sum())
+    name = f"(b) {act} lowest-layer gradient while the top layer is saturated <= 10^{crit.grad_drop_log10:g} x init"
+    unit = "log10 ||dL/dW_1|| / ||dL/dW_1|| at step 0, median over the saturated log points of a seed"
+    cond = f"{where}; {censored}/{len(drops)} seeds censored (top layer never below {crit.top_mean:g})"
+    if censored > crit.max_censored * len(drops):
+        return part(name, "inconclusive", np.nanmean(drops) if censored < len(drops) else None, None,
+                    len(drops) - censored, unit=unit, condition=cond + f", more than {crit.max_censored:g} of them: inconclusive (R7)")
+    if censored:
+        cond += " (> 20%: the CI is over the saturated seeds only, a bound)" if censored > 0.2 * len(drops) else ""
+    return compare(name, stats.mean_ci(drops), config, "criteria.d4.grad_drop_log10", "<=", unit=unit, condition=cond)
+
+
+@claim("D4", reads=("saturation_seeds", "saturation_summary"), figure=saturation, evidence="saturation_summary.csv",
+       revised_by="R2, R3; DECISIONS.md D4 row: Glorot & Bengio's setting (batch 10, >= 5000 steps) with parts (a)-(c)")
 def d4(t, config) -> Decision:
-    """The |h|>2 fraction rises during training (top layer) for sigmoid and tanh, one part each; relu as control."""
-    crit, cfg_sat, table = config.criteria.d4, config.saturation, t.saturation_summary
-    parts = [compare(r["activation"], r, config, "criteria.d4.saturation_rise", ">=", value_key="rise",
-                     unit=f"rise of the {crit.layer}-layer |h|>2 fraction (max over training - init)",
-                     condition=f"{cfg_sat.hidden_layers} hidden layers of {cfg_sat.width}, {cfg_sat.init} init, SGD lr "
-                     f"{cfg_sat.learning_rate}, {cfg_sat.steps} steps") for _, r in _saturating(t, config).iterrows()]
-    desc = "; ".join(f"{r.activation}: top-layer |h|>2 fraction {r.sat_top_init:.3f} at init, max {r.sat_top_max:.3f} "
-                     f"(step ~{r.step_of_max:.0f}), final {r.sat_top_final:.3f}; top outputs < 0.1: "
-                     f"{r.top_below_0_1_init:.3f} -> max {r.top_below_0_1_max:.3f}; log10 lowest-layer grad final/init "
-                     f"{r.log10_grad_lowest_final_over_init:.3g}" for r in table.itertuples())
+    """(a) sigmoid's top hidden layer saturates (mean output < 0.1), (b) the lowest layer then learns
+    slowly, (c) tanh saturates layer by layer (Glorot & Bengio 2010, Figs. 2-3)."""
+    crit, cfg = config.criteria.d4, config.saturation
+    seeds, act, tanh = t.saturation_seeds, crit.activation, crit.layered_activation
+    where = (f"{act}, {cfg.hidden_layers} hidden layers of {cfg.width}, {cfg.init} init, SGD lr {cfg.learning_rate:g}, "
+             f"batch {cfg.batch_size}, {cfg.steps} steps, {cfg.dataset}")
+    per = saturation_per_seed(seeds, act, crit.top_mean)
+    part_a = compare(f"(a) {act} top hidden layer's mean output < {crit.top_mean:g}", stats.mean_ci(per.top_mean_min), config,
+                     "criteria.d4.top_mean", "<", unit="smallest mean sigmoid output of the top hidden layer after step 0",
+                     condition=where)
+    rises = layer_rises(seeds, tanh)
+    parts_c = [compare(f"(c) {tanh} layer {layer} |h|>2 fraction rises", stats.mean_ci(r.rise), config,
+                       "criteria.d4.saturation_rise", ">=", unit="max over training - step 0 of the fraction of units with |h| > 2",
+                       condition=where.replace(act, tanh, 1) + f", hidden layer {layer}")
+               for layer, r in rises.groupby("layer")]
+    order = rises.groupby("layer").step_half_rise.median()
+    acc = per.final_train_acc.mean()
+    tanh_acc = saturation_per_seed(seeds, tanh, crit.top_mean).final_train_acc.mean()
+    parts = [part_a, _d4_b(per, config, act, where), *parts_c]
+    statement = (
+        f"{where}: " + _verdicts(parts) + f". The top layer's mean is smallest at step ~{per.step_of_min.median():.0f} "
+        f"(median over seeds). {tanh}: median step at which each layer's |h|>2 fraction reaches half its rise: "
+        + ", ".join(f"layer {int(k)} {v:.0f}" for k, v in order.items())
+        + f". Training accuracy at the end (evaluation subset): {act} {acc:.3f}, {tanh} {tanh_acc:.3f} (curves in saturation.png); "
+        "a plateau while the top layer is saturated is the stall the claim describes (DECISIONS.md D4)."
+    )
     return Decision(
-        parts=parts,
-        statement=(f"{cfg_sat.hidden_layers} hidden layers of {cfg_sat.width}, {cfg_sat.init} init, SGD lr "
-                   f"{cfg_sat.learning_rate}, {cfg_sat.steps} steps: {desc}."),
-        criterion=(f"per activation of {', '.join(crit.activations)}: 95% CI of the rise (max over training - init) of the "
-                   f"{crit.layer}-layer |h|>2 fraction >= {crit.saturation_rise:g} (wholly below: refuted); the parts "
-                   "give the verdict (R2)"),
-        key=0,
+        parts=parts, statement=statement, key=0,
+        criterion=(f"95% CIs over seeds: (a) smallest top-layer mean output of {act} < {crit.top_mean:g}; (b) on the seeds whose "
+                   f"top layer fell below {crit.top_mean:g}, log10 lowest-layer gradient / step 0 <= {crit.grad_drop_log10:g} "
+                   f"(a share of more than {crit.max_censored:g} of the seeds censored: inconclusive); (c) per hidden layer of {tanh}, rise of the "
+                   f"|h|>2 fraction >= {crit.saturation_rise:g}; wholly on the other side refuted, else inconclusive (R2, R3)"),
     )
 
 
-def _deepest(t, config) -> int:
-    crit, table = config.criteria.d6, t.depth_sweep
-    return crit.depth if crit.depth in set(table.depth) else int(table.depth.max())
+def _seed_acc(t, activation: str, batch_norm: bool, depth: int) -> np.ndarray | None:
+    s = t.depth_sweep_seeds
+    rows = s[(s.activation == activation) & (s.batch_norm == batch_norm) & (s.depth == depth)].sort_values("seed", kind="stable")
+    return None if rows.empty else rows.train_acc.to_numpy(float)
 
 
-def _accuracies(t, config, activation: str, batch_norm: bool):
-    """Per-seed training accuracy (best lr, diverged = 0) at D6's depth; None if not swept."""
-    seeds, depth = t.depth_sweep_seeds, _deepest(t, config)
-    rows = seeds[(seeds.activation == activation) & (seeds.batch_norm == batch_norm) & (seeds.depth == depth)]
-    return None if rows.empty else rows.sort_values("seed", kind="stable").train_acc.to_numpy(float)
+def _budget(t, config) -> dict:
+    """Per (activation, BatchNorm): whether every depth-2 net reached ``criteria.d6.depth2_acc``."""
+    crit, shallow = config.criteria.d6, min(config.depth_sweep.depths)
+    out = {}
+    for a in (crit.activation, *crit.activations):
+        for bn in (False, True):
+            acc = _seed_acc(t, a, bn, shallow)
+            if acc is not None:
+                out[(a, bn)] = bool(np.all(np.nan_to_num(acc, nan=0.0) >= crit.depth2_acc))
+    return out
 
 
-def _d6_diffs(t, config) -> tuple[list[str], list[stats.Estimate]]:
-    """The saturating arms swept and their paired (fixing arm - saturating arm) accuracy differences."""
-    crit = config.criteria.d6
-    saturating = [a for a in crit.activations if _accuracies(t, config, a, False) is not None]
-    fix = _accuracies(t, config, crit.activation, False)
-    return saturating, [stats.paired(fix, _accuracies(t, config, a, False)).diff for a in saturating]
+def _paired(name, a, b, config, threshold, side, cond, budget_ok):
+    unit = "training accuracy difference, paired over seeds"
+    p = compare(name, stats.paired(a, b).diff, config, threshold, side, unit=unit, condition=cond)
+    if budget_ok:
+        return p
+    return part(name, "inconclusive", p.value, p.ci, p.n_seeds, unit=unit,
+                condition=cond + f"; inconclusive: not every depth-2 net reached {config.criteria.d6.depth2_acc:g} in this budget")
 
 
-def _chaos_sentence(t, config) -> str:
-    chaos = t.get("chaos_map")
-    if chaos is None or chaos.empty:
-        return ""
-    deep = chaos[chaos.depth == chaos.depth.max()]
-    best = deep.loc[deep.train_acc.idxmax()]
-    return (f" Edge-of-chaos map: {config.chaos.activation} at depth {int(best.depth)} reaches {best.train_acc:.3f} at sigma_w^2="
-            f"{best.sigma_w2:g} (6 xi_c = {best.six_xi_c:.3g}); depth < 6 xi_c predicts trainability in "
-            f"{chaos.agree.mean():.0%} of grid cells.")
+def _lr(t, a, bn, d) -> str:
+    r = t.depth_sweep[(t.depth_sweep.activation == a) & (t.depth_sweep.batch_norm == bn) & (t.depth_sweep.depth == d)].iloc[0]
+    return f"lr {r.best_learning_rate:.3g}, {r.init}"
 
 
-@claim("D6", reads=("depth_sweep", "depth_sweep_seeds"), figure=depth_sweep, evidence="depth_sweep.csv")
+@claim("D6", reads=("depth_sweep", "depth_sweep_seeds"), figure=depth_sweep, evidence="depth_sweep.csv",
+       revised_by="R2, R6; DECISIONS.md D6 row: parts (a)-(c) per depth >= 20, each arm at its own best lr")
 def d6(t, config) -> Decision:
-    """At the deepest depth sigmoid/tanh train worse than ReLU without BN; BN and ReLU fix it (one legacy part)."""
-    crit, depth = config.criteria.d6, _deepest(t, config)
-    fix, saturating, diffs = crit.activation, *_d6_diffs(t, config)
-    checked = {fix: stats.mean_ci(_accuracies(t, config, fix, False)),
-               **{f"{a}+BN": stats.mean_ci(_accuracies(t, config, a, True)) for a in saturating}}
-    parts_ok = [d.lo > crit.margin for d in diffs]
-    fix_ok = checked[fix].mean >= crit.trainable_acc
-    bn_ok = all(checked[f"{a}+BN"].mean >= crit.trainable_acc for a in saturating)
-    close = [f"{k} {e.mean:.3f} [{e.lo:.3f}, {e.hi:.3f}]" for k, e in checked.items() if e.lo < crit.trainable_acc <= e.hi]
-    verdict = verdicts.decide(all(parts_ok) and fix_ok and bn_ok, qualified=any(parts_ok) or fix_ok or bn_ok)
-    at = t.depth_sweep[t.depth_sweep.depth == depth]
-    desc = "; ".join(f"{r.activation}{'+BN' if r.batch_norm else ''} {r.train_acc:.3f} [{r.train_acc_lo:.3f}, "
-                     f"{r.train_acc_hi:.3f}]" for r in at.itertuples())
-    statement = (f"Training accuracy after the budget at depth {depth} (best lr): {desc}. {fix} - saturating "
-                 f"(paired): " + ", ".join(f"{a} {d}" for a, d in zip(saturating, diffs)) + "." + _chaos_sentence(t, config))
-    if close:  # the criterion compares means; say where the seeds cannot tell which side of it a mean is on
-        statement += (f" Not resolved by these seeds (95% CI contains {crit.trainable_acc}): {'; '.join(close)}; that part "
-                      "of the verdict can flip between runs that differ only in float rounding.")
-    sat = "/".join(crit.activations)
-    legacy = part("all three hold (legacy rule)", verdict, diffs[0].mean if diffs else None, diffs[0].ci if diffs else None,
-                  int(at.n_seeds.min()), unit=f"training accuracy, {fix} - {saturating[0] if saturating else sat} (paired)",
-                  condition=f"depth {depth}, no BN, best lr per arm; verdict: all / some / none of the three hold")
+    """(a) depth hurts sigmoid/tanh, (b) ReLU+He does better at every depth >= 20, (c) BatchNorm rescues them."""
+    crit, cfg = config.criteria.d6, config.depth_sweep
+    fix, shallow, budget = crit.activation, min(cfg.depths), _budget(t, config)
+    deep = [d for d in cfg.depths if d >= crit.min_depth]
+    parts = []
+    for a in [a for a in crit.activations if _seed_acc(t, a, False, shallow) is not None]:
+        for d in deep:
+            where = f"{cfg.dataset}, width {cfg.width}, {cfg.steps} SGD steps of {cfg.batch_size}, depth {d}"
+            parts.append(_paired(f"(a) {a} depth {shallow} - depth {d}", _seed_acc(t, a, False, shallow), _seed_acc(t, a, False, d),
+                                 config, "criteria.d6.margin", ">=",
+                                 f"{a} ({_lr(t, a, False, shallow)} / {_lr(t, a, False, d)}), {where}", budget[(a, False)]))
+            parts.append(_paired(f"(b) {fix} - {a} at depth {d}", _seed_acc(t, fix, False, d), _seed_acc(t, a, False, d), config,
+                                 "criteria.d6.better", ">",
+                                 f"{fix} ({_lr(t, fix, False, d)}) vs {a} ({_lr(t, a, False, d)}), {where}",
+                                 budget[(fix, False)] and budget[(a, False)]))
+            parts.append(_paired(f"(c) {a}+BN - {a} at depth {d}", _seed_acc(t, a, True, d), _seed_acc(t, a, False, d), config,
+                                 "criteria.d6.margin", ">=",
+                                 f"{a}+BN ({_lr(t, a, True, d)}) vs {a} ({_lr(t, a, False, d)}), {where}",
+                                 budget[(a, True)] and budget[(a, False)]))
+    failed = [f"{a}{'+BN' if bn else ''}" for (a, bn), ok in budget.items() if not ok]
+    at = t.depth_sweep[t.depth_sweep.depth.isin(deep)]
+    desc = "; ".join(f"{r.activation}{'+BN' if r.batch_norm else ''} depth {r.depth}: {r.train_acc:.3f} [{r.train_acc_lo:.3f}, "
+                     f"{r.train_acc_hi:.3f}] at lr {r.best_learning_rate:.3g}" for r in at.itertuples())
+    statement = (_verdicts(parts) + f". Accuracies: {desc}. Depth-{shallow} budget check (every seed >= {crit.depth2_acc:g}): "
+                 + (f"failed for {', '.join(failed)}" if failed else "passed for every arm") + ".")
     return Decision(
-        parts=[legacy], statement=statement,
-        criterion=(f"depth {crit.depth:g} (or the deepest swept, here {depth}): {fix} - {sat} accuracy 95% CI lower > "
-                   f"{crit.margin:g} (no BN), {fix} mean >= {crit.trainable_acc:g}, {sat} + BN means >= {crit.trainable_acc:g}; "
-                   "all: supported, some: qualified, none: refuted (one part: parts on their CIs would not give this verdict)"),
+        parts=parts, statement=statement,
+        criterion=(f"per saturating arm ({', '.join(crit.activations)}) and depth >= {crit.min_depth:g}, paired 95% CIs over seeds, each "
+                   f"arm at its own best lr (R6): (a) depth-{shallow} - depth-d accuracy >= {crit.margin:g}; (b) {fix} - arm > "
+                   f"{crit.better:g}; (c) arm+BN - arm >= {crit.margin:g}; wholly on the other side refuted, else inconclusive; "
+                   f"parts whose depth-{shallow} nets do not all reach {crit.depth2_acc:g} are inconclusive (R2, R3)"),
     )
 
 
 def applies(claim_id: str, t, config) -> bool:
-    """Whether the tables hold what the claim is about (the old code gave no verdict otherwise)."""
+    """Whether the tables hold what the claim is about (no verdict otherwise)."""
+    crit = config.criteria
     if claim_id == "D4":
-        return not _saturating(t, config).empty
+        return {crit.d4.activation, crit.d4.layered_activation} <= set(t.saturation_seeds.activation)
     if claim_id == "D6":
-        return _accuracies(t, config, config.criteria.d6.activation, False) is not None
+        have = set(t.depth_sweep_seeds.activation)
+        return crit.d6.activation in have and any(a in have for a in crit.d6.activations)
     return True
-
-
-def legacy_values(t, config, claim_id: str) -> dict:
-    """``{claim_id: the old key number}`` when the claim is decided (for ``summary.json``), else ``{}``."""
-    if claim_id == "D4" and "saturation_summary" in t and applies("D4", t, config):
-        return {"D4": _saturating(t, config).iloc[0].rise}
-    if claim_id == "D6" and "depth_sweep_seeds" in t and applies("D6", t, config):
-        diffs = _d6_diffs(t, config)[1]
-        return {"D6": diffs[0].mean if diffs else None}
-    return {}

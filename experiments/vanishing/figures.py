@@ -1,7 +1,9 @@
 """Figures of experiments.vanishing: one function ``(t, config) -> Figure`` per PNG, named as the PNG.
 
-The gradient profile is drawn once per data set of ``config.profile.datasets``
-(``profile_<data set>.png``, made by :func:`profile_figure`).
+DECISIONS.md R12: every series its own colour, line style and marker (``kit.plots.styles``),
+a legend in every panel, overflowed or diverged series marked, theory drawn where it was checked
+(the tables say where it agrees), log-scaled quantities drawn as log10 values. The gradient
+profile is drawn once per data set of ``config.profile.datasets`` (``profile_<data set>.png``).
 """
 
 from __future__ import annotations
@@ -12,37 +14,39 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from experiments.kit import plots, stats
+
 
 def _profile(t, config, dataset: str):
-    """||dL/dh_l|| per layer at init, per activation and init, with the mean-field slope (D1, D3, D5)."""
+    """log10 ||dL/dh_l|| / ||dL/dh_L|| per layer at init, per activation and init, with mean field (D1, D3, D5)."""
     layers, summary = t[f"profile_{dataset}"], t.profile_summary
-    bounded, bound = config.criteria.d1.activation, config.criteria.d1.bound
+    bound = config.criteria.d1.bound
     acts_ = list(dict.fromkeys(layers.activation))
     cols = min(3, len(acts_))
     rows = -(-len(acts_) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.0 * rows), squeeze=False)
     for ax, a in zip(axes.ravel(), acts_):
-        for i, (init, g) in enumerate(layers[(layers.activation == a) & (layers.dataset == dataset)].groupby("init", sort=False)):
-            color = f"C{i}"
-            ax.semilogy(g.layer, g.grad_h, color=color, label=init)
-            srow = summary[(summary.activation == a) & (summary.dataset == dataset) & (summary.init == init)].iloc[0]
-            if np.isfinite(srow.log_gain_theory) and np.isfinite(g.grad_h.iloc[-1]) and g.grad_h.iloc[-1] > 0:
-                top = g.layer.max()
-                pred = g.grad_h.iloc[-1] * np.exp(srow.log_gain_theory * (top - g.layer))
-                ax.semilogy(g.layer, pred, color=color, ls=":", lw=1)
-        if a == bounded:
-            top = layers.layer.max()
-            ax.semilogy(np.arange(1, top + 1), bound ** (top - np.arange(1, top + 1)) *
-                        layers[(layers.activation == a) & (layers.dataset == dataset)].grad_h.max(), "k--", lw=1,
-                        label=f"{bound:g}^(L-l) bound")
-        ax.set_title(f"{a}")
+        top = layers.layer.max()
+        for (init, g), (colour, ls, marker) in zip(layers[layers.activation == a].groupby("init", sort=False), plots.styles()):
+            row = summary[(summary.activation == a) & (summary.dataset == dataset) & (summary.init == init)].iloc[0]
+            if row.n_seeds == 0:
+                ax.plot([], [], color=colour, ls="none", marker="x", label=f"{init}: overflow (float32 forward), not drawn")
+                continue
+            rel = g.log10_grad_h - g.log10_grad_h.iloc[-1]
+            ax.plot(g.layer, rel, color=colour, ls=ls, marker=marker, ms=3, markevery=5, lw=1.2, label=init)
+            if row.theory_check != "not finite":
+                ax.plot(g.layer, g.log10_grad_h_theory - g.log10_grad_h_theory.iloc[-1], color=colour, ls=":", lw=1,
+                        label=f"  mean field ({row.theory_check})")
+        ax.plot(np.arange(1, top + 1), (top - np.arange(1, top + 1)) * np.log10(bound), "k--", lw=1,
+                label=f"{bound:g}^(L-l)")
+        ax.set_title(a)
         ax.set_xlabel("layer l")
-        ax.set_ylabel("||dL/dh_l||")
-        ax.set_ylim(1e-30, 1e30)
+        ax.set_ylabel("log10 ||dL/dh_l|| / ||dL/dh_L||")
+        ax.legend(fontsize=6, ncol=2, loc="best")
     for ax in axes.ravel()[len(acts_):]:
         ax.axis("off")
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle(f"D1/D3/D5: gradient norm per layer at init ({dataset}); dotted = mean-field slope 0.5 ln chi_1")
+    fig.suptitle(f"D1/D3/D5: gradient norm per layer at init relative to the top ({dataset}); dotted: mean field "
+                 "layer by layer from the measured q_1")
     fig.tight_layout()
     return fig
 
@@ -58,62 +62,107 @@ def profile_figure(dataset: str):
     return fig
 
 
+def _over_seeds(g, value):
+    """Mean and 95% CI over seeds of ``value`` per step (t-interval)."""
+    out = [(step, stats.mean_ci(r[value])) for step, r in g.groupby("step")]
+    return (np.array([s for s, _ in out]), np.array([e.mean for _, e in out]), np.array([e.lo for _, e in out]),
+            np.array([e.hi for _, e in out]))
+
+
 def saturation(t, config):
-    """Per-layer |h| > 2 fraction and the lowest layer's gradient norm during training (D4)."""
-    sat = t.saturation
-    acts_ = list(dict.fromkeys(sat.activation))
-    fig, axes = plt.subplots(2, len(acts_), figsize=(4.5 * len(acts_), 6.5), squeeze=False)
-    for j, a in enumerate(acts_):
-        g = sat[sat.activation == a]
-        for layer, gl in g.groupby("layer"):
-            axes[0, j].plot(gl.step, gl.saturated, label=f"layer {layer}")
-        axes[0, j].set_title(f"{a}: fraction |h| > 2")
-        axes[0, j].set_xlabel("step")
-        gl = g[g.layer == 1]
-        axes[1, j].semilogy(gl.step, gl.grad_lowest)
-        axes[1, j].set_title(f"{a}: ||dL/dW_1|| (lowest layer)")
-        axes[1, j].set_xlabel("step")
-    axes[0, 0].legend(fontsize=7)
-    fig.suptitle("D4: saturation and lowest-layer gradient during training (Fashion-MNIST, standard init, SGD)")
+    """D4: per-layer mean output and |h|>2 fraction, lowest-layer gradient and accuracy during SGD (G&B Figs. 2-3)."""
+    seeds, crit = t.saturation_seeds, config.criteria.d4
+    act, tanh = crit.activation, crit.layered_activation
+    fig, axes = plt.subplots(2, 2, figsize=(11, 7.5))
+    panels = [(axes[0, 0], act, "mean_act", f"{act}: mean output per hidden layer"),
+              (axes[0, 1], tanh, "saturated", f"{tanh}: fraction of units with |h| > 2")]
+    for ax, a, value, title in panels:
+        g = seeds[seeds.activation == a]
+        for (layer, gl), (colour, ls, marker) in zip(g.groupby("layer"), plots.styles()):
+            x, m, lo, hi = _over_seeds(gl, value)
+            ax.plot(x, m, color=colour, ls=ls, marker=marker, ms=3, label=f"layer {layer}")
+            ax.fill_between(x, lo, hi, color=colour, alpha=0.15)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("SGD step")
+    axes[0, 0].axhline(crit.top_mean, color="k", ls="--", lw=1, label=f"{crit.top_mean:g} (part a)")
+    axes[0, 0].text(0.02, 0.02, "Glorot & Bengio 2010 Fig. 2 (4 x 1000 units, Shapeset): top layer drops to ~0\n"
+                    "early and desaturates slowly (~epoch 100); layers 1-3 stay near 0.5",
+                    transform=axes[0, 0].transAxes, fontsize=7, va="bottom")
+    for ax, value, title in ((axes[1, 0], "log10_grad_w1", "log10 ||dL/dW_1|| - its value at step 0"),
+                             (axes[1, 1], "train_acc", "training accuracy (evaluation subset)")):
+        for (a, g), (colour, ls, marker) in zip(seeds[seeds.layer == 1].groupby("activation", sort=False), plots.styles()):
+            g = g.copy()
+            if value == "log10_grad_w1":
+                g[value] = g[value] - g.groupby("seed")[value].transform("first")
+            x, m, lo, hi = _over_seeds(g, value)
+            ax.plot(x, m, color=colour, ls=ls, marker=marker, ms=3, label=a)
+            ax.fill_between(x, lo, hi, color=colour, alpha=0.15)
+            bad = g[g.status == "diverged"]
+            if len(bad):
+                plots.mark_status(ax, bad.step, bad[value], bad.status)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("SGD step")
+    axes[1, 0].axhline(crit.grad_drop_log10, color="k", ls="--", lw=1, label=f"{crit.grad_drop_log10:g} (part b)")
+    for ax in axes.ravel():
+        ax.legend(fontsize=7)
+    cfg = config.saturation
+    fig.suptitle(f"D4: {cfg.hidden_layers} hidden layers of {cfg.width}, {cfg.init} init, SGD lr {cfg.learning_rate:g}, batch "
+                 f"{cfg.batch_size}, {cfg.dataset}; mean and 95% CI over {cfg.seeds} seeds", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def depth_sweep(t, config):
-    """Training accuracy after the budget against depth, with and without BatchNorm (D6)."""
+    """Training accuracy after the budget against depth, with and without BatchNorm, each arm at its best lr (D6)."""
     table = t.depth_sweep
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for i, ((a, bn), g) in enumerate(table.groupby(["activation", "batch_norm"], sort=False)):
-        ax.errorbar(g.depth, g.train_acc, yerr=[g.train_acc - g.train_acc_lo, g.train_acc_hi - g.train_acc],
-                    color=f"C{i // 2}", ls="-" if not bn else "--", marker="o", capsize=2,
-                    label=f"{a}{' + BN' if bn else ''}")
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for ((a, bn), g), (colour, ls, marker) in zip(table.groupby(["activation", "batch_norm"], sort=False), plots.styles()):
+        ax.errorbar(g.depth, g.train_acc, yerr=[g.train_acc - g.train_acc_lo, g.train_acc_hi - g.train_acc], color=colour,
+                    ls=ls, marker=marker, capsize=2, label=f"{a}{' + BN' if bn else ''}")
+        bad = g[g.n_diverged > 0]
+        if len(bad):
+            plots.mark_status(ax, bad.depth, bad.train_acc, ["diverged"] * len(bad))
+    depths = sorted(set(table.depth))
     ax.set_xscale("log")
+    ax.set_xticks(depths, [str(d) for d in depths])
+    ax.minorticks_off()
+    ax.axhline(config.criteria.d6.depth2_acc, color="k", ls=":", lw=1, label=f"{config.criteria.d6.depth2_acc:g} (budget check)")
     ax.set_xlabel("depth (hidden layers)")
-    ax.set_ylabel("training accuracy after budget")
-    ax.set_title("D6: trainability vs depth (best lr, 95% CI over seeds)")
+    ax.set_ylabel("training accuracy after the budget")
+    ax.set_title(f"D6: trainability vs depth ({config.depth_sweep.dataset}, {config.depth_sweep.steps} steps; best lr per arm "
+                 "and depth, 95% CI over seeds)", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 
 
 def chaos_map(t, config):
-    """Training accuracy over (sigma_w^2, depth) beside the mean-field depth = 6 xi_c (edge of chaos)."""
-    chaos, curve = t.chaos_map, t.chaos_theory
-    fig, ax = plt.subplots(figsize=(6, 4))
+    """Training accuracy over (sigma_w^2, depth) beside depth = 6 xi_c from a converged mean field (edge of chaos)."""
+    chaos, curve, crit = t.chaos_map, t.chaos_theory, config.criteria.chaos
+    fig, ax = plt.subplots(figsize=(7, 4.8))
     grid = chaos.pivot(index="depth", columns="sigma_w2", values="train_acc")
-    xs, ys = list(grid.columns), list(grid.index)
-    mesh = ax.pcolormesh(np.arange(len(xs) + 1) - 0.5, np.arange(len(ys) + 1) - 0.5, grid.values, vmin=0, vmax=1,
-                         cmap="viridis")
-    fig.colorbar(mesh, ax=ax, label="training accuracy")
-    ax.set_xticks(range(len(xs)), [f"{x:g}" for x in xs])
-    ax.set_yticks(range(len(ys)), [str(y) for y in ys])
-    cx = np.interp(curve.sigma_w2, xs, np.arange(len(xs)))
-    cy = np.interp(np.minimum(curve.six_xi_c, ys[-1] * 2), ys, np.arange(len(ys)))
-    ax.plot(cx, cy, "w-", lw=2, label="depth = 6 xi_c (mean field)")
-    ax.set_ylim(-0.5, len(ys) - 0.5)
+    xs, ys = np.asarray(grid.columns, float), np.asarray(grid.index, float)
+    xe = np.r_[xs[0] - (xs[1] - xs[0]) / 2, (xs[1:] + xs[:-1]) / 2, xs[-1] + (xs[-1] - xs[-2]) / 2] if len(xs) > 1 else xs + [-0.5, 0.5]
+    ye = np.exp(np.r_[np.log(ys[0]) - np.log(ys[1] / ys[0]) / 2, (np.log(ys[1:]) + np.log(ys[:-1])) / 2,
+                      np.log(ys[-1]) + np.log(ys[-1] / ys[-2]) / 2]) if len(ys) > 1 else ys * [0.8, 1.25]
+    mesh = ax.pcolormesh(xe, ye, grid.values, vmin=0, vmax=1, cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label="training accuracy (mean over seeds)")
+    ax.set_yscale("log")
+    ax.set_yticks(ys, [f"{y:g}" for y in ys])
+    ax.set_xticks(xs, [f"{x:g}" for x in xs], fontsize=8)
+    ax.minorticks_off()
+    ax.plot(curve.sigma_w2, curve.six_xi_c, "w-", lw=2, label=f"depth = {crit.multiple_of_xi:g} xi_c (mean field)")
+    for kind, marker in (("no", "x"), ("undecided", "$?$")):
+        cells = chaos[chaos.agree == kind]
+        if len(cells):
+            ax.scatter(cells.sigma_w2, cells.depth, marker=marker, color="red" if kind == "no" else "orange", s=40,
+                       label="disagrees with theory" if kind == "no" else f"CI contains {crit.trainable_acc:g}")
+    ax.set_ylim(ye[0], ye[-1])
+    ax.set_xlim(xe[0], xe[-1])
     ax.set_xlabel("sigma_w^2")
     ax.set_ylabel("depth")
-    ax.set_title(f"D6 / edge of chaos: {config.chaos.activation}, sigma_b^2 = {config.chaos.sigma_b2:.2g}")
+    ax.set_title(f"Edge of chaos: {config.chaos.activation}, sigma_b^2 = {config.chaos.sigma_b2:g}, width {config.chaos.width}; "
+                 f"trainable = accuracy CI above {crit.trainable_acc:g}", fontsize=9)
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
     return fig

@@ -21,6 +21,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
+import acts
 from experiments.kit import inits, perf, train
 
 
@@ -94,21 +95,27 @@ def macs(d_in: int, width: int, depth: int, n_out: int) -> int:
     return d_in * width + (depth - 1) * width * width + width * n_out
 
 
-def make_trainer(phi: Callable, batch_norm: bool, init: str, dims: tuple[int, int, int, int], steps: int,
-                 batch_size: int, bias_std: float = 0.0) -> Callable:
-    """``fn(seeds, lrs, scales, depths, x, y, x_eval, y_eval) -> (train_acc, train_loss, diverged)``.
+def make_trainer(names: tuple[str, ...], batch_norm: bool, dims: tuple[int, int, int, int], steps: int,
+                 batch_size: int) -> Callable:
+    """``fn(index, seeds, lrs, stds, bias_stds, depths, x, y, x_eval, y_eval) -> (train_acc, train_loss, diverged)``.
 
-    Plain SGD for ``steps`` steps, one jit for everything: the flat run axis (seeds x lrs x scales)
-    is vmapped, the depths are looped over with ``lax.map`` (outputs have shape (n_depths, R)).
-    ``dims`` holds the largest depth; a run of depth d uses the first d layers (the same drawn
-    weights for every depth of a seed) and skips the others. A run whose loss or parameters turn
-    non-finite freezes and is flagged diverged.
+    Plain SGD for ``steps`` steps, one jit for everything: the activation ``names[index]`` is a
+    ``lax.switch`` on a traced index (one compile serves every activation), the flat run axis is
+    vmapped (``seeds``, ``lrs``, ``stds`` (R, 3): the standard deviations of the input, hidden and
+    output kernels, drawn N(0, std^2), and ``bias_stds`` (R,)), the depths are looped over with
+    ``lax.map`` (outputs have shape (n_depths, R)). ``dims`` holds the largest depth; a run of
+    depth d uses the first d layers (the same drawn weights for every depth of a seed) and skips
+    the others. A run whose loss or parameters turn non-finite freezes and is flagged diverged.
     """
     d_in, width, depth, n_out = dims
+    fns = [acts.get(n).fn for n in names]
 
-    def run_one(seed, lr, scale, n_layers, x, y, x_ev, y_ev):
+    def run_one(index, seed, lr, std, bias_std, n_layers, x, y, x_ev, y_ev):
+        phi = lambda h: jax.lax.switch(index, fns, h)
         k_init, k_data, _ = jax.random.split(jax.random.PRNGKey(seed), 3)
-        params = scale_weights(init_params(k_init, init, d_in, width, depth, n_out, bias_std), scale)
+        p = init_params(k_init, "normal", d_in, width, depth, n_out, 1.0)
+        params = {**p, "w_in": p["w_in"] * std[0], "w_hid": p["w_hid"] * std[1], "w_out": p["w_out"] * std[2],
+                  "b": p["b"] * bias_std}
 
         def loss_of(p, xb, yb):
             return xent(forward(p, xb, phi, batch_norm, n_layers=n_layers)[0], yb)
@@ -128,9 +135,65 @@ def make_trainer(phi: Callable, batch_norm: bool, init: str, dims: tuple[int, in
         nan = jnp.where(bad, jnp.nan, 0.0)
         return acc + nan, xent(logits, y_ev) + nan, bad
 
-    runs = jax.vmap(run_one, in_axes=(0, 0, 0, None, None, None, None, None))
+    runs = jax.vmap(run_one, in_axes=(None, 0, 0, 0, 0, None, None, None, None, None))
 
-    def sweep(seeds, lrs, scales, depths, x, y, x_ev, y_ev):
-        return jax.lax.map(lambda d: runs(seeds, lrs, scales, d, x, y, x_ev, y_ev), depths)
+    def sweep(index, seeds, lrs, stds, bias_stds, depths, x, y, x_ev, y_ev):
+        return jax.lax.map(lambda d: runs(index, seeds, lrs, stds, bias_stds, d, x, y, x_ev, y_ev), depths)
 
     return perf.jit(sweep)
+
+
+def log_norm(x: jax.Array) -> jax.Array:
+    """ln ||x|| computed on x / max|x| (R10: no float32 underflow of the sum of squares)."""
+    m = jnp.max(jnp.abs(x))
+    safe = jnp.where(m > 0, m, 1.0)
+    return jnp.log(m) + 0.5 * jnp.log(jnp.sum((x / safe) ** 2))
+
+
+def make_logged_trainer(names: tuple[str, ...], init: str, dims: tuple[int, int, int, int], steps: int,
+                        batch_size: int, log_every: int) -> Callable:
+    """``fn(index, seeds, lr, x, y, x_eval, y_eval) -> history`` for Glorot & Bengio's setting (claim D4).
+
+    Plain SGD; the activation ``names[index]`` is a ``lax.switch`` on a traced index (one compile
+    for all of them), seeds are vmapped. Every ``log_every`` steps (and at step 0), on the fixed
+    evaluation subset: per hidden layer the mean and std of the activations and the fraction with
+    |h| > 2, ln||dL/dW_1|| of the lowest layer (full gradient on the subset), training accuracy and
+    loss. History arrays have shape (S, steps // log_every + 1, ...).
+    """
+    d_in, width, depth, n_out = dims
+    fns = [acts.get(n).fn for n in names]
+    n_logs = steps // log_every
+
+    def run_one(index, seed, lr, x, y, x_ev, y_ev):
+        phi = lambda h: jax.lax.switch(index, fns, h)
+        k_init, k_data, _ = jax.random.split(jax.random.PRNGKey(seed), 3)
+        params = init_params(k_init, init, d_in, width, depth, n_out)
+
+        def probe(p, bad):
+            def loss_of(q):
+                logits, hs, a = forward(q, x_ev, phi, False)
+                return xent(logits, y_ev), (logits, hs, a)
+
+            (loss, (logits, hs, a)), g = jax.value_and_grad(loss_of, has_aux=True)(p)
+            nan = jnp.where(bad, jnp.nan, 0.0)
+            return {"mean_act": jnp.mean(a, axis=(1, 2)) + nan, "std_act": jnp.std(a, axis=(1, 2)) + nan,
+                    "saturated": jnp.mean(jnp.abs(hs) > 2.0, axis=(1, 2)) + nan, "log_grad_w1": log_norm(g["w_in"]) + nan,
+                    "train_acc": jnp.mean(jnp.argmax(logits, -1) == y_ev) + nan, "train_loss": loss + nan, "diverged": bad}
+
+        def step(carry, i):
+            p, bad = carry
+            idx = jax.random.randint(jax.random.fold_in(k_data, i), (batch_size,), 0, x.shape[0])
+            loss, grads = jax.value_and_grad(lambda q: xent(forward(q, x[idx], phi, False)[0], y[idx]))(p)
+            new = jax.tree_util.tree_map(lambda a, g: a - lr * g, p, grads)
+            ok = jnp.isfinite(loss) & train.tree_all_finite(new) & ~bad
+            return (train.select_tree(ok, new, p), bad | ~ok), None
+
+        def chunk(carry, t):
+            carry, _ = jax.lax.scan(step, carry, t * log_every + jnp.arange(log_every))
+            return carry, probe(*carry)
+
+        carry = (params, jnp.array(False))
+        _, logged = jax.lax.scan(chunk, carry, jnp.arange(n_logs))
+        return jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), probe(*carry), logged)
+
+    return perf.jit(jax.vmap(run_one, in_axes=(None, 0, None, None, None, None, None)))
