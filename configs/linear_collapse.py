@@ -35,8 +35,8 @@ def get_config(preset: str | None = None):
         # edge (same lattice), at most lr_extensions times; at an edge but no better than its neighbour is a
         # plateau (no rate beyond can do better than noise) and is not extended. best_loss flags both
         # (lr_at_edge, lr_edge_beats_neighbour).
-        "learning_rates": (0.001, 0.00215, 0.00464, 0.01),  # the linear conditions (one layer, deep identity, c*x)
-        "nonlinear_learning_rates": (0.01, 0.0215, 0.0464, 0.1),  # relu, tanh
+        "learning_rates": (0.001, 0.00215, 0.00464),  # the linear conditions (one layer, deep identity, c*x)
+        "nonlinear_learning_rates": (0.01, 0.0215, 0.0464),  # relu, tanh
         "lr_extensions": 2,
         "optimizer": "adam",
         "loss": "xent",

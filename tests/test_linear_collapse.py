@@ -116,3 +116,12 @@ def test_cli_rejects_bad_value():
         check=False,
     )
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_fill_uses_idle_slots_for_further_blocks():
+    tried = [{0.001: {}, 0.00215: {}, 0.00464: {}}, {0.01: {}, 0.0215: {}, 0.0464: {}}, {0.01: {}, 0.0215: {}}]
+    up = lc.next_block(list(tried[1]), 0.0464, 3)
+    filled = lc._fill([(1, up)], tried, 3)
+    assert [v for v, _ in filled] == [1, 1, 1]
+    rates = sorted(lr for _, b in filled for lr in b)
+    assert np.allclose(rates, [0.0464 * 10 ** (k / 3) for k in range(1, 10)], rtol=1e-3)

@@ -166,14 +166,25 @@ def search(model, ds, spec, seeds, grids: list[tuple], n_extensions: int) -> lis
     for _ in range(n_extensions + 1):
         for r in _run_blocks(model, ds, spec, seeds, requests, len(grids)):
             tried[r["variant"]][r["lr"]] = r
-        requests = []
-        for v, by_lr in enumerate(tried):
-            block = next_block(list(by_lr), best_rate(by_lr), len(grids[v])) if edge_beats_neighbour(by_lr) else None
-            if block is not None:
-                requests.append((v, block))
+        requests = [(v, next_block(list(by_lr), best_rate(by_lr), len(grids[v])))
+                    for v, by_lr in enumerate(tried) if edge_beats_neighbour(by_lr)]
         if not requests:
             break
+        requests = _fill(requests, tried, len(grids))
     return tried
+
+
+def _fill(requests: list, tried: list[dict], n_slots: int) -> list:
+    """The run slots a round has (fixed: no recompile) filled with further blocks in the directions asked for,
+    instead of repeats: no slot idles, and a long way to a best takes fewer rounds."""
+    asked, i = list(requests), 0
+    while len(requests) < n_slots:
+        v, block = asked[i % len(asked)]
+        seen = list(tried[v]) + [lr for w, b in requests if w == v for lr in b]
+        edge = max(seen) if block[0] > max(tried[v]) else min(seen)
+        requests.append((v, next_block(seen, edge, len(block))))
+        i += 1
+    return requests
 
 
 def best_rate(by_lr: dict[float, dict]) -> float:
