@@ -2,7 +2,8 @@
 
 Run:      python -m experiments.scorecard --config.activation=mypkg.acts:softclip[:softclip_prime]
           (or a registered name); writes results/scorecards/<activation, file-safe>/ and prints the card.
-Runtime:  default about 3 min on 2 idle CPU cores (see the committed manifest); smoke about 30 s.
+Runtime:  default ~2 min on 2 idle CPU cores (cold, no compile cache: 234 CPU s / 2, 109 compiles; the
+          committed run took 13 min on a machine loaded ~5x); smoke ~35 CPU s.
 Expected: the built-in references read as in the main experiments (the same measurement functions at the
           same settings): ReLU chi_1 = 1 at He, tanh's edge of chaos near sigma_w^2 = 1.76 at sigma_b^2 = 0.05,
           sigmoid not zero-centred and slowest to train, GELU a little dearer than ReLU alone.

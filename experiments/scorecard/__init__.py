@@ -19,7 +19,7 @@ import ml_collections
 import acts
 from experiments.kit import inits as kit_inits
 from experiments.kit.config import ConfigError
-from experiments.kit.experiment import Experiment
+from experiments.kit.experiment import Experiment, Tables
 from experiments.kit.registry import ROOT
 from experiments.kit.results import markdown_table
 
@@ -42,8 +42,8 @@ MEANINGS = {  # one line per row of the card (README legend)
     "stuck on the negative branch": "units with h ≤ 0 for every example (F4: leaky units still pass a gradient)",
     "mean output at init": "the absolute median unit mean over the layers of an 8 x 128 MLP at init (E4)",
     "best lr, steps, test accuracy": "each activation at its own fastest stable rate (R6): steps to the threshold (≥: censored, R7)",
-    "cost": "time alone as a ratio to ReLU's (and with the identity's time subtracted, ∞ where ReLU costs no more "
-            "than the identity), and a whole SGD step against ReLU's and the identity's (H2)",
+    "cost": "time alone as a ratio to ReLU's and in ns per element above the identity's, and a whole SGD step "
+            "against ReLU's and the identity's (H2)",
 }
 
 
@@ -63,7 +63,7 @@ def check(config: ml_collections.ConfigDict) -> None:
 class ScorecardExperiment(Experiment):
     """The kit's Experiment with the config checked first and the card built from whatever sections ran."""
 
-    def measure(self, config):
+    def measure(self, config: ml_collections.ConfigDict) -> Tables:
         check(config)
         t = super().measure(config)
         t.update(card.measure_card(config, t))
@@ -75,14 +75,14 @@ def default_workdir(config: ml_collections.ConfigDict) -> Path:
     return ROOT / "results" / "scorecards" / file_safe(config.activation)
 
 
-def summary(t, config) -> dict:
+def summary(t: Tables, config: ml_collections.ConfigDict) -> dict:
     """Every card number that is not a timing (the regression-style numbers)."""
     v = t.card_values
     keep = v[(v.section != "cost") & v.value.notna()]
     return {f"{r.section}/{r.measure}/{r.activation}": float(r.value) for r in keep.itertuples()}
 
 
-def notes(t, config) -> str:
+def notes(t: Tables, config: ml_collections.ConfigDict) -> str:
     """The page: the card first, then what each row means, then the settings."""
     init_of = ", ".join(f"{a} {i}" for a, i in inits(config).items())
     legend = "\n".join(f"| {k} | {v} |" for k, v in MEANINGS.items())
@@ -97,7 +97,7 @@ Initialisation per activation (R6, `init_rule = {config.init_rule}`): {init_of}.
 {markdown_table(t.card) if "card" in t else ''}
 ## What each row means
 
-| row | what it measures | what it measures |
+| row | what it measures |
 |---|---|
 {legend}
 """

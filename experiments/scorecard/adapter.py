@@ -21,6 +21,7 @@ experiments.vanishing's scan net (its profile net has no biases): see :mod:`.mea
 from __future__ import annotations
 
 import importlib
+import types
 
 import ml_collections
 import numpy as np
@@ -86,13 +87,13 @@ def gradient_profile(vcfg: ml_collections.ConfigDict) -> tuple[pd.DataFrame, pd.
     return out[f"profile_{vcfg.profile.datasets[0]}"], out["profile_summary"]
 
 
-def vanishing_net():
+def vanishing_net() -> types.ModuleType:
     """experiments.vanishing's scan net (``init_params`` with biases, ``scale_weights``, ``forward``, ``xent``)."""
     return _module("experiments.vanishing.net")
 
 
 # --- experiments.convergence: steps to a threshold and accuracy at the tuned lr ----------------
-def training_runner(card: ml_collections.ConfigDict, learning_rates):
+def training_runner(card: ml_collections.ConfigDict, learning_rates: tuple[float, ...]):
     """experiments.convergence's ``Runner`` (its config at the card's preset, the card's seeds and rates)."""
     cfg = main_config("convergence", card.preset, {"seeds": card.seeds, "learning_rates": tuple(learning_rates)})
     return _module("experiments.convergence.measure").Runner(cfg)

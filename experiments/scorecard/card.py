@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import math
 
+import ml_collections
 import numpy as np
 import pandas as pd
+
+from experiments.kit.experiment import Tables
 
 from .common import activations
 
 INITS = (("Xavier", "xavier_normal", "xavier"), ("He", "he_normal", "he"), ("critical", "critical", "critical"))
 
 
-def fmt(x) -> str:
+def fmt(x: object) -> str:
     """A number in 3 significant digits; inf as ∞, NaN as —."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "—"
@@ -143,7 +146,7 @@ def _cost_rows(t, a) -> list[tuple]:
     return [
         ("cost", "alone fwd: time / ReLU's", _ci(al, "fwd_gross_ratio")),
         ("cost", "alone fwd+bwd: time / ReLU's", _ci(al, "fwd_bwd_gross_ratio")),
-        ("cost", "alone fwd+bwd: time over identity / ReLU's", _ci(al, "fwd_bwd_excess_ratio")),
+        ("cost", "alone fwd+bwd: ns / element over the identity", _value(al, "fwd_bwd_excess_ns_per_elem")),
         ("cost", "transcendentals / element (fwd+bwd)", _value(al, "fwd_bwd_transcendentals_per_elem")),
         ("cost", "MLP step: time / ReLU's − 1", _ci(_row(st, a, model="mlp"), "overhead_vs_relu")),
         ("cost", "CNN step: time / ReLU's − 1", _ci(_row(st, a, model="cnn"), "overhead_vs_relu")),
@@ -151,7 +154,7 @@ def _cost_rows(t, a) -> list[tuple]:
     ]
 
 
-def card_values(t, config) -> pd.DataFrame:
+def card_values(t: Tables, config: ml_collections.ConfigDict) -> pd.DataFrame:
     """The long table: one row per (measure, activation)."""
     rows = []
     for a in activations(config):
@@ -161,7 +164,7 @@ def card_values(t, config) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def card(values: pd.DataFrame, config) -> pd.DataFrame:
+def card(values: pd.DataFrame, config: ml_collections.ConfigDict) -> pd.DataFrame:
     """The wide table: measures down, activations across (the scored one first)."""
     if not len(values):
         return pd.DataFrame(columns=["section", "measure"])
@@ -171,7 +174,7 @@ def card(values: pd.DataFrame, config) -> pd.DataFrame:
     return wide.fillna("—")
 
 
-def measure_card(config, t) -> dict:
+def measure_card(config: ml_collections.ConfigDict, t: Tables) -> dict:
     """Tables ``card_values`` and ``card`` from whatever sections ran."""
     values = card_values(t, config)
     return {"card_values": values, "card": card(values, config)}

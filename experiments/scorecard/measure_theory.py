@@ -77,7 +77,7 @@ def _mf_row(name: str, init: str, mf) -> dict:
             "chi_1": mf.chi_1, "c_star": mf.c_star, "chi_c": mf.chi_c, "xi_c": mf.xi_c, "mean_dphi": mf.mean_dphi, "q_converged": mf.q_converged}
 
 
-def correlation_map(name: str, mf, n: int) -> list[dict]:
+def correlation_map(name: str, mf: theory.MeanField, n: int) -> list[dict]:
     """c -> c' = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q at kit.theory's q (q*, or where it stopped)."""
     q = mf.q_star if np.isfinite(mf.q_star) and mf.q_star > 0 else 1.0
 

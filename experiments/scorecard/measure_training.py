@@ -37,7 +37,7 @@ def _tuned(runners: dict, config, dataset: str, activation: str, init: str) -> t
     return tuned, lrs, index in (0, len(lrs) - 1), runner
 
 
-def training_row(runners: dict, config, dataset: str, activation: str, init: str) -> dict:
+def training_row(runners: dict, config: ml_collections.ConfigDict, dataset: str, activation: str, init: str) -> dict:
     """One (data set, activation): tuned lr, steps to the threshold [CI] with censoring, test accuracy [CI]."""
     tuned, lrs, edge, runner = _tuned(runners, config, dataset, activation, init)
     row = {"dataset": dataset, "activation": activation, "init": init, "grid": " ".join(f"{v:g}" for v in lrs),
