@@ -101,7 +101,7 @@ def a1(t, config) -> Decision:
         + "(c) Same-size nonlinear nets vs one layer: "
         + "; ".join(f"{p.part} {p.value:+.4f} nats [{p.ci[0]:+.4f}, {p.ci[1]:+.4f}]: {p.verdict}" for p in better)
         + ". Each condition at its own best adam learning rate (R6)"
-        + (f"; at an edge of the rates tried but no better than its neighbour (a plateau): "
+        + (f"; at an edge of the rates tried but not better than its neighbour by more than {config.lr_min_gain:g} nats: "
            f"{', '.join(f'{r.dataset}/{r.condition}' for r in plateau.itertuples())}" if len(plateau) else "")
         + (f"; UNRESOLVED, the best still beats its neighbour at the edge: "
            f"{', '.join(f'{r.dataset}/{r.condition}' for r in edge.itertuples())}" if len(edge) else "") + ". Parts: " + "; ".join(f"{p.part}: {p.verdict}" for p in [collapsed, *equivalent, *better]) + "."

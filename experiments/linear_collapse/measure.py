@@ -144,10 +144,11 @@ def _run_blocks(model, ds, spec, seeds, requests, n_slots: int) -> list[dict]:
     return out
 
 
-def edge_beats_neighbour(by_lr: dict[float, dict]) -> bool:
+def edge_beats_neighbour(by_lr: dict[float, dict], min_gain: float = 0.0) -> bool:
     """Whether the best rate lies at an edge of the rates tried AND beats the rate next to it: the paired
-    95% CI over seeds of best-loss(edge) − best-loss(neighbour) lies below 0 (R6: only then can a rate beyond
-    the edge do better than noise; on a plateau the edge best is as good as its neighbour)."""
+    95% CI over seeds of best-loss(edge) − best-loss(neighbour) lies below −``min_gain`` (R6: only then can a
+    rate beyond the edge do better than noise and a negligible gain; on a plateau the edge is as good as its
+    neighbour)."""
     rates, best = sorted(by_lr), best_rate(by_lr)
     if len(rates) < 2 or rates[0] < best < rates[-1]:
         return False
@@ -155,10 +156,10 @@ def edge_beats_neighbour(by_lr: dict[float, dict]) -> bool:
     a, b = by_lr[best]["best"], by_lr[neighbour]["best"]
     if not np.isfinite(b).all():
         return True
-    return stats.mean_ci(a - b).hi < 0
+    return stats.mean_ci(a - b).hi < -min_gain
 
 
-def search(model, ds, spec, seeds, grids: list[tuple], n_extensions: int) -> list[dict[float, dict]]:
+def search(model, ds, spec, seeds, grids: list[tuple], n_extensions: int, min_gain: float = 0.0) -> list[dict[float, dict]]:
     """Per variant: learning rate -> its block result; a grid is extended by a block beyond the edge where its
     best lies when that edge beats its neighbour (:func:`edge_beats_neighbour`), at most ``n_extensions`` times (R6)."""
     tried: list[dict[float, dict]] = [{} for _ in grids]
@@ -167,7 +168,7 @@ def search(model, ds, spec, seeds, grids: list[tuple], n_extensions: int) -> lis
         for r in _run_blocks(model, ds, spec, seeds, requests, len(grids)):
             tried[r["variant"]][r["lr"]] = r
         requests = [(v, next_block(list(by_lr), best_rate(by_lr), len(grids[v])))
-                    for v, by_lr in enumerate(tried) if edge_beats_neighbour(by_lr)]
+                    for v, by_lr in enumerate(tried) if edge_beats_neighbour(by_lr, min_gain)]
         if not requests:
             break
         requests = _fill(requests, tried, len(grids))
@@ -213,7 +214,8 @@ def train_all(config: ml_collections.ConfigDict, t) -> dict:
         ds = data.load(ds_name, n_train=config.n_train, seed=0)
         for names in groups(conds).values():
             model = group_model(conds, names, ds.n_classes)
-            tried = search(model, ds, spec, seeds, [conds[n]["grid"] for n in names], config.lr_extensions)
+            tried = search(model, ds, spec, seeds, [conds[n]["grid"] for n in names], config.lr_extensions,
+                           config.lr_min_gain)
             for v, name in enumerate(names):
                 by_lr = tried[v]
                 if conds[name]["activation"] in ("identity", "linear"):

@@ -25,7 +25,7 @@ def _condition_rows(config, conds, ds_name, name, entry) -> tuple[dict, list[dic
     row = {
         "dataset": ds_name, "condition": name, "activation": conds[name]["activation"], "initializer": conds[name]["init"],
         "best_learning_rate": lr, "learning_rates_tried": " ".join(f"{v:.3g}" for v in rates),
-        "lr_at_edge": bool(lr in (rates[0], rates[-1])), "lr_edge_beats_neighbour": edge_beats_neighbour(by_lr), "best_loss": est.mean, "best_loss_lo": est.lo,
+        "lr_at_edge": bool(lr in (rates[0], rates[-1])), "lr_edge_beats_neighbour": edge_beats_neighbour(by_lr, config.lr_min_gain), "best_loss": est.mean, "best_loss_lo": est.lo,
         "best_loss_hi": est.hi, "n_seeds": est.n, "n_diverged": int(r["diverged"].sum()),
         "final_train_acc": float(np.nanmean(r["train_acc"])), "final_test_acc": float(np.nanmean(r["test_acc"])),
     }
