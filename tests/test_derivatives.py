@@ -63,6 +63,7 @@ def test_smoke_verdicts(smoke):
     assert props["b6_gaussian_ks_p"] < 1e-6 < props["b6_ks_p"]  # document 002's "Gaussian U(l,u)": the draws are uniform
     b7 = next(v for v in result.verdicts if v.claim == "B7")
     assert [p["verdict"] for p in b7.parts] == ["supported", "refuted"] and "ELU′" in b7.parts[1]["part"]
+    assert b7.parts[1]["condition"].startswith("float32")
     b9 = next(v for v in result.verdicts if v.claim == "B9")
     assert "Ramachandran" in b9.published and "σ(βx)(1 − βf(x))" in b9.published
 

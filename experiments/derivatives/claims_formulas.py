@@ -98,7 +98,7 @@ def b5(t, config) -> Decision:
                                  "ELU′ on it is wrong (refuted as a derivative): a part each")
 def b7(t, config) -> Decision:
     """ELU as printed, and document 003's label 'ELU′' on it (B7): the function is right, the label is wrong."""
-    fn_row, d_row = formula_rows(t, "B7").iloc[0], formula_rows(t, "B7").iloc[1]
+    fn_row, d_row = list(formula_rows(t, "B7").itertuples())[:2]  # rows as tuples: r.dtype is the column, not pandas'
     function, label = row_part(fn_row, config), row_part(d_row, config)
     label = dataclasses.replace(label, part="document 003's label ELU′: the printed f as the derivative")
     statement = (
