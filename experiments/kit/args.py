@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -64,13 +65,22 @@ def experiments(names: list[str] | None, valid: list[str]) -> list[str]:
 
 
 def writable_file(path: Path) -> Path:
-    """``path`` if a file can be written there (its folder exists or can be made, it is not a folder)."""
+    """``path`` if a file can be written there (its folder exists or can be made, it is not a folder);
+    tried with a temporary file that is removed, so nothing stays behind either way."""
     path = Path(path)
     if path.is_dir():
         die(f"{path} is a folder; name a file")
     folder = path.parent
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        die(f"cannot write {path} (no write permission in {folder})")
+    try:
+        if not folder.is_dir():
+            raise NotADirectoryError(20, "not a folder", str(folder))
+        fd, probe = tempfile.mkstemp(prefix=".write-probe-", dir=folder)
+        os.close(fd)
+        os.remove(probe)
+        if path.exists() and not os.access(path, os.W_OK):
+            raise PermissionError(13, "no write permission", str(path))
+    except OSError as err:
+        die(f"cannot write {path} ({err.strerror or err} in {folder})")
     return path

@@ -165,6 +165,19 @@ class Checker:
             return node
         return None
 
+    def like_ok(self, path: str, value, like) -> None:
+        """Items of the kind the preset's own value holds: numbers for numbers, text for text (a key
+        with no domain still cannot take ``('(nan,)',)``, which is what ``(nan,)`` parses to)."""
+        if not isinstance(like, (list, tuple)) or not like or not isinstance(value, (list, tuple)):
+            return
+        kinds = {"number" if _is_number(v) else type(v).__name__ for v in like}
+        if kinds == {"number"} and not all(_is_number(v) for v in value):
+            _fail(path, value, f"expected numbers, as in the preset's {tuple(like)!r}")
+        if kinds == {"str"} and not all(isinstance(v, str) for v in value):
+            _fail(path, value, f"expected names, as in the preset's {tuple(like)!r}")
+        if kinds <= {"tuple", "list"} and not all(isinstance(v, (list, tuple)) for v in value):
+            _fail(path, value, f"expected a sequence of sequences, as in the preset's {tuple(like)!r}")
+
     def within_ok(self, path: str, value, dom: Domain) -> None:
         items = value if isinstance(value, (list, tuple)) else [value]
         for key in dom.within:
@@ -265,7 +278,8 @@ def check_relations(config: ml_collections.ConfigDict, checker: Checker) -> None
         # a table per data set has an entry for every data set used
         if section_path and lookup(section_path, checker.tables, kinds=("per_dataset",)) is not None:
             parent = section_path.rsplit(".", 1)[0] if "." in section_path else ""
-            used = _datasets_in(_section(config, parent)) or _datasets_in(config)
+            inside = parent and parent.split(".")[0] not in ("criteria", *SKIP)
+            used = (_datasets_in(_section(config, parent)) if inside else []) or _datasets_in(config)
             missing = [d for d in used if d not in node]
             if missing:
                 raise ConfigError(f"config.{section_path} has no entry for data set {missing[0]!r}, which this config uses; "

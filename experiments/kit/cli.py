@@ -96,17 +96,17 @@ def interrupts_exit(workdir: str | Path):
 
 
 def check(experiment: Experiment, config: ml_collections.ConfigDict, workdir: str | Path,
-          domains: dict | None = None) -> Path:
+          domains: dict | None = None, like: ml_collections.ConfigDict | None = None) -> Path:
     """Everything that can be checked before any work: values, parts, data sets, the workdir."""
-    kit_config.validate(config, experiment=experiment, domains=domains)
+    kit_config.validate(config, experiment=experiment, domains=domains, like=like)
     experiment.selected(config)  # an unknown part is an error before any work
     return results.check_workdir(workdir)
 
 
 def execute(experiment: Experiment, config: ml_collections.ConfigDict, workdir: str | Path,
-            domains: dict | None = None) -> results.Result:
+            domains: dict | None = None, like: ml_collections.ConfigDict | None = None) -> results.Result:
     """Check ``config`` and ``workdir``, run, and write the results with their manifest (importable)."""
-    check(experiment, config, workdir, domains)
+    check(experiment, config, workdir, domains, like)
     perf.reset()
     start = time.perf_counter()
     result = experiment.run(config)
@@ -119,7 +119,9 @@ def execute(experiment: Experiment, config: ml_collections.ConfigDict, workdir: 
 
 
 def parse(experiment: Experiment, argv: list[str]):
-    """``(config, workdir, compile_cache, domains)`` from the command line; one line and exit 2 on bad input."""
+    """``(config, workdir, compile_cache, checks)`` from the command line (``checks``: the keyword
+    arguments of :func:`check` that the config file gives: its DOMAINS and its preset as written);
+    one line and exit 2 on bad input."""
     from absl import flags
     from ml_collections import config_flags
 
@@ -143,7 +145,8 @@ def parse(experiment: Experiment, argv: list[str]):
         default_workdir = getattr(experiment, "default_workdir", None)
         if default_workdir is not None and not values["workdir"].present:
             workdir = str(default_workdir(config))
-        domains = kit_config.config_domains(config_flags.get_config_filename(values["config"]))
+        config_file = config_flags.get_config_filename(values["config"])
+        checks = {"domains": kit_config.config_domains(config_file), "like": kit_config.preset_config(config_file)}
     except OSError as err:
         missing = re.search(r"No such file or directory: '(.+?)'", str(err))
         fail(f"config file not found: {missing.group(1)}" if missing else _last_error(str(err)))
@@ -154,7 +157,7 @@ def parse(experiment: Experiment, argv: list[str]):
         fail(_last_error(str(err)))
     except SyntaxError as err:
         fail(f"cannot read the config: {err}")
-    return config, workdir, values.compile_cache, domains
+    return config, workdir, values.compile_cache, checks
 
 
 def main(experiment: Experiment, argv: list[str] | None = None) -> results.Result:
@@ -162,10 +165,10 @@ def main(experiment: Experiment, argv: list[str] | None = None) -> results.Resul
     argv = list(sys.argv if argv is None else argv)
     workdir: str | Path = ROOT / "results" / experiment.name
     try:
-        config, workdir, cache, domains = parse(experiment, argv)
+        config, workdir, cache, checks = parse(experiment, argv)
         perf.enable_compile_cache(cache)
         with interrupts_exit(workdir):
-            result = execute(experiment, config, workdir, domains)
+            result = execute(experiment, config, workdir, **checks)
     except RUN_ERRORS as err:
         fail(str(err))
     except KeyboardInterrupt:

@@ -21,7 +21,10 @@ the default checks: numbers finite, sequences non-empty. Errors are :class:`Conf
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import ml_collections
 
@@ -34,7 +37,6 @@ from .domains import (  # noqa: F401 (re-exported: configs write kc.names(...), 
     ConfigError,
     Domain,
     anything,
-    config_domains,
     count,
     finite,
     fraction,
@@ -71,8 +73,45 @@ def build(fields: dict, overrides: dict | None = None) -> ml_collections.ConfigD
     return config
 
 
+def _config_module(config_file: str | Path | None):
+    """The module of a config file (``path[:preset]``); None when it cannot be read (cached per file version)."""
+    path = Path(str(config_file or "").split(":", 1)[0])
+    if not config_file or not path.is_file():
+        return None
+    stat = path.stat()
+    return _load_module(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=32)
+def _load_module(path: str, mtime_ns: int, size: int):
+    spec = importlib.util.spec_from_file_location(f"_config_{Path(path).stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception:  # noqa: BLE001 (the config was already loaded once; a failure there is reported there)
+        return None
+    return module
+
+
+def config_domains(config_file: str | Path | None) -> dict[str, Domain]:
+    """The ``DOMAINS`` a config file declares (``{}`` when it declares none or cannot be read)."""
+    module = _config_module(config_file)
+    return dict(getattr(module, "DOMAINS", {}) or {}) if module is not None else {}
+
+
+def preset_config(config_file: str | Path | None):
+    """The config as its file gives it for the preset named after ``:`` (no overrides); None on failure."""
+    module = _config_module(config_file)
+    preset = str(config_file).split(":", 1)[1] if ":" in str(config_file or "") else None
+    try:
+        return module.get_config(preset) if module is not None else None
+    except Exception:  # noqa: BLE001 (as above)
+        return None
+
+
 def validate(config: ml_collections.ConfigDict, experiment=None, domains: Mapping[str, Domain] | None = None,
-             parts: Iterable[str] | None = None, resolve_user_activations: bool = True) -> ml_collections.ConfigDict:
+             parts: Iterable[str] | None = None, resolve_user_activations: bool = True,
+             like: ml_collections.ConfigDict | None = None) -> ml_collections.ConfigDict:
     """Check every value of ``config`` by its meaning; raise :class:`ConfigError` with one line.
 
     ``experiment``: an :class:`~experiments.kit.experiment.Experiment` or its name (its parts,
@@ -82,6 +121,8 @@ def validate(config: ml_collections.ConfigDict, experiment=None, domains: Mappin
     set named is checked to be installed and readable (``data.check``). With
     ``resolve_user_activations=False`` a ``module:function`` name is taken as it is (no JAX work:
     ``scripts/distributed`` checks configs before joining the cluster, then again after).
+    ``like``: the preset as its file gives it; a sequence must then hold items of the kind the
+    preset's holds (what catches a mistyped value of a key no domain covers).
     """
     name = experiment if isinstance(experiment, str) or experiment is None else experiment.name
     if parts is None and experiment is not None and not isinstance(experiment, str):
@@ -92,9 +133,11 @@ def validate(config: ml_collections.ConfigDict, experiment=None, domains: Mappin
         domains = config_domains(ROOT / "configs" / f"{name}.py")
     tables = [dict(domains or {}), PENDING.get(name, {}), DOMAINS]
     checker = checks.Checker(config, tables, tuple(parts) if parts is not None else None, resolve_user_activations)
+    preset_values = dict(checks.walk(like)) if like is not None else {}
     for path, value in checks.walk(config):
         dom = None if path.split(".")[0] in checks.SKIP else lookup(path, tables, kinds=("int", "real", "name", "text", "any"))
         checker.value_ok(path, value, dom or Domain("any"))
+        checker.like_ok(path, value, preset_values.get(path))
         if dom is not None and dom.within:
             checker.within_ok(path, value, dom)
     checks.check_relations(config, checker)

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import importlib.util
+import functools
+import re
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 
 class ConfigError(ValueError):
@@ -249,36 +249,47 @@ PENDING: dict[str, dict[str, Domain]] = {
 }
 
 
+@functools.cache
+def _pattern(pattern: str) -> tuple:
+    """A pattern's segments as compiled matchers, last segment first (the cheap rejection)."""
+    return tuple(re.compile(fnmatch.translate(s)).match for s in reversed(pattern.split(".")))
+
+
 def _segments_match(pattern: str, path: tuple[str, ...]) -> bool:
-    parts = pattern.split(".")
-    return len(parts) <= len(path) and all(fnmatch.fnmatchcase(s, p) for s, p in zip(path[-len(parts):], parts, strict=True))
+    matchers = _pattern(pattern)
+    return len(matchers) <= len(path) and all(m(s) for m, s in zip(matchers, reversed(path), strict=False))
 
 
 def _specificity(pattern: str) -> tuple[int, int]:
     return len(pattern.split(".")), sum(c not in "*?[]" for c in pattern)
 
 
+_INDEX: dict[int, tuple[Mapping, dict, list]] = {}
+
+
+def _index(table: Mapping[str, Domain]) -> tuple[dict, list]:
+    """Patterns by literal last segment, and those whose last segment has a wildcard (cached per table)."""
+    hit = _INDEX.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1], hit[2]
+    literal: dict[str, list[str]] = {}
+    wild = []
+    for p in table:
+        last = p.rsplit(".", 1)[-1]
+        (wild.append(p) if any(c in last for c in "*?[") else literal.setdefault(last, []).append(p))
+    if len(_INDEX) > 64:
+        _INDEX.clear()
+    _INDEX[id(table)] = (table, literal, wild)
+    return literal, wild
+
+
 def lookup(path: str, tables: Iterable[Mapping[str, Domain]], kinds: tuple[str, ...] | None = None) -> Domain | None:
     """The domain of ``path`` (dotted): the most specific match of the first table that has one."""
     segments = tuple(path.split("."))
     for table in tables:
-        found = [p for p, d in table.items() if (kinds is None or d.kind in kinds) and _segments_match(p, segments)]
+        literal, wild = _index(table)
+        candidates = literal.get(segments[-1], []) + wild
+        found = [p for p in candidates if (kinds is None or table[p].kind in kinds) and _segments_match(p, segments)]
         if found:
             return table[max(found, key=_specificity)]
     return None
-
-
-def config_domains(config_file: str | Path | None) -> dict[str, Domain]:
-    """The ``DOMAINS`` a config file declares (``{}`` when it declares none or cannot be read)."""
-    if not config_file:
-        return {}
-    path = Path(str(config_file).split(":", 1)[0])
-    if not path.is_file():
-        return {}
-    spec = importlib.util.spec_from_file_location(f"_domains_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception:  # noqa: BLE001 (the config was already loaded once; a failure here is reported there)
-        return {}
-    return dict(getattr(module, "DOMAINS", {}) or {})
