@@ -2,8 +2,9 @@
 
 Run:      python -m experiments.scorecard --config.activation=mypkg.acts:softclip[:softclip_prime]
           (or a registered name); writes results/scorecards/<activation, file-safe>/ and prints the card.
-Runtime:  default ~2 min on 2 idle CPU cores (cold, no compile cache: 234 CPU s / 2, 109 compiles; the
-          committed run took 13 min on a machine loaded ~5x); smoke ~35 CPU s.
+Runtime:  default cold (no compile cache) 214 CPU s, i.e. ~110 s on 2 idle cores by CPU s / 2 (109 compiles,
+          compile 76-112 s); its wall time was 3.0-3.8 min at load 1-4, since compiles and quadrature use about
+          one core; smoke ~35 CPU s.
 Expected: the built-in references read as in the main experiments (the same measurement functions at the
           same settings): ReLU chi_1 = 1 at He, tanh's edge of chaos near sigma_w^2 = 1.76 at sigma_b^2 = 0.05,
           sigmoid not zero-centred and slowest to train, GELU a little dearer than ReLU alone.
@@ -73,7 +74,7 @@ def get_config(preset: str | None = None):
             "learning_rates": THIRDS,  # a best at an edge: re-run on the grid centred there (R6)
             "censored_bound": 0.2,  # R7: more censored seeds than this make the mean a lower bound
         },
-        "cost": {"reps": 15},  # experiments.cost's timings at its own settings; timing rounds (the CIs are over them)
+        "cost": {"reps": 9},  # experiments.cost's timings at its own settings; timing rounds (the CIs are over them)
     }
     overrides = {
         "smoke": {
