@@ -1,12 +1,15 @@
 """Config of experiments.dead_relu (claims F1, F2, F3, F4, G3).
 
 Run:      python -m experiments.dead_relu --config configs/dead_relu.py:smoke
-Runtime:  default ~75 s on 2 idle CPU cores (estimate from CPU seconds, see the manifest: 5 compiles,
-          two of them training sweeps, one per data set); smoke ~15 s. paper: ~25 min on 2 idle cores
-          (FLOPs x 20 of the default: 20 decide seeds, 1000 steps, full mnist1d training set); not run here.
-Expected: in nets that learn (R8), plain SGD kills few ReLU units before it diverges (a few % on
-          mnist1d, ~0 on Fashion-MNIST); momentum and Adam at high lr kill many (tens of %); born-dead
-          units are rare in wide MLPs but common in deep narrow nets (Lu et al. 2019).
+Runtime:  default ~75 s on 2 idle CPU cores, estimated from CPU seconds (~125 CPU-s with the compile cache off;
+          5 real compiles: one trainer per data set, G3's born-dead table, |x| init and |x| fit; ~2.8 TFLOP of
+          training); smoke ~10 s of compiling at the tests' fast-compile level. paper (20 decide seeds, 1000 steps,
+          4000 training examples, G3 5000 draws and 10,000 fit steps): ~12 TFLOP of training, ~5 min on 2 idle
+          cores (estimated from FLOPs, not run here).
+Expected: in nets that learn (R8), plain SGD at its edge lr leaves ~10% of ReLU units dead on mnist1d and ~0 on
+          Fashion-MNIST (whose nets diverge first), and most units dead at a check are alive again later; Adagrad,
+          momentum and Adam at high lr kill more (up to ~60% with Adam); born-dead units are rare in wide MLPs
+          (< 0.1%) and common in deep narrow nets, within Lu et al.'s bound.
 
 Two stages per arm (an arm = data set x optimiser x init, ReLU):
 - *locate*: ``locate_seeds`` seeds on the arm's lr grid (>= 3 points per decade around its best and
@@ -15,8 +18,9 @@ Two stages per arm (an arm = data set x optimiser x init, ReLU):
   the seeds learn, R8) and its *low* lr (the smallest such lr);
 - *decide*: ``decide_seeds`` NEW seeds at the picked lrs (and at ``f3.lr_factors`` x best for F3(a));
   every verdict reads these runs only, so the lrs are not chosen on the seeds that decide.
-Leaky ReLU / PReLU / ELU are trained in the decide stage at the edge lrs of the ``f4_optimizers``
-He arms, on the same seeds and init draws as ReLU (claim F4).
+Leaky ReLU / PReLU / ELU are trained in the decide stage one grid step below the edge lr of the
+``f4_optimizers`` He arms (high lrs at which nets learn with a margin; at the edge itself the new
+seeds may not learn), on the same seeds and init draws as ReLU (claim F4).
 
 Definitions: a unit is *dead* (ReLU) or *stuck* (the leaky variants) at a check when its
 pre-activation is <= 0 on every example of the WHOLE training set (both data sets subsampled to
@@ -90,7 +94,7 @@ def get_config(preset: str | None = None):
             "f3_dataset": "mnist1d",
             "variants": ("leaky_relu", "prelu", "elu"),  # F4
             "f4_dataset": "mnist1d",
-            "f4_optimizers": ("sgd", "adam"),  # F4's cells: these He arms' edge lrs
+            "f4_optimizers": ("sgd", "adam"),  # F4's cells: these He arms one grid step below their edge lr
         },
         "g3": {
             "widths": (2, 3, 5, 10, 20),

@@ -126,6 +126,7 @@ def test_select_picks_best_edge_and_low():
     s = derive.select(_locate_cells(), config).iloc[0]
     assert (s["best_learning_rate"], s["edge_learning_rate"], s["low_learning_rate"]) == (0.316, 1.0, 0.01)
     assert not s["best_at_grid_end"] and not s["edge_at_grid_end"] and s["edge_dead"] == pytest.approx(0.1)
+    assert s["below_edge_learning_rate"] == 0.316
 
 
 def test_paired_drop_uses_seeds_that_learned_in_both():
@@ -188,7 +189,7 @@ def _cell(act, dead, lo, hi, n=10):
 
 def test_f4_needs_power_and_decides_on_the_stuck_interval():
     config = _config()
-    sel_row = {"arm": "a", "dataset": "mnist1d", "optimizer": "sgd", "init": "he_normal", "edge_learning_rate": 1.0}
+    sel_row = {"arm": "a", "dataset": "mnist1d", "optimizer": "sgd", "init": "he_normal", "below_edge_learning_rate": 1.0}
     weak = _tables_with([_cell("relu", 0.06, 0.03, 0.09), _cell("leaky_relu", 0.0, 0.0, 0.0)], [sel_row])
     power, refs = numbers.f4_power_cells(weak, config)
     assert not power and len(refs) == 1

@@ -54,7 +54,7 @@ is an array argument). Dead units are evaluated on the **whole training set** ({
 arm's best lr (highest mean train accuracy, diverged runs at chance), edge lr (largest lr at which >=
 {crit.learned_share:g} of the seeds learn) and low lr (smallest such) are picked (`selected`). *Decide*:
 {config.decide_seeds} new seeds at the picked lrs, F3(a)'s multiples of the best lr, and Leaky ReLU / PReLU / ELU at the
-edge lrs of the {', '.join(config.roles.f4_optimizers)} He arms (same seeds and init draws as ReLU). Every verdict
+lr one grid step below the edge of the {', '.join(config.roles.f4_optimizers)} He arms (same seeds and init draws as ReLU). Every verdict
 reads the decide runs (`runs`, `cells`).
 
 **Definitions.** Dead (ReLU) / stuck (variants) unit: pre-activation <= 0 on every training example. Permanently

@@ -139,8 +139,9 @@ def f4(t, config) -> Decision:
     return Decision(
         parts=parts, statement=statement,
         criterion=f"per variant, stuck fraction (pre-activation <= 0 on every training example at each of the last "
-        f"{crit.f1.last_checks:g} checks, finite seeds) CI hi <= {crit.f4.max_stuck:g} in every cell where ReLU's dead "
-        f"fraction CI lo >= {crit.f4.relu_min_dead:g}; no such cell: inconclusive (no power)",
+        f"{crit.f1.last_checks:g} checks, finite seeds) CI hi <= {crit.f4.max_stuck:g} in every F4 cell (one grid step "
+        f"below the edge lr of the {', '.join(roles.f4_optimizers)} He arms) where ReLU's dead fraction CI lo >= "
+        f"{crit.f4.relu_min_dead:g}; no such cell: inconclusive (no power)",
     )
 
 

@@ -35,7 +35,8 @@ def snap(lr: float, grid) -> float:
 
 def select(locate_cells: pd.DataFrame, config) -> pd.DataFrame:
     """Per arm, from its locate runs: best lr (highest mean final train accuracy, diverged runs at
-    chance), edge and low lr (largest and smallest lr at which >= learned_share of the seeds learned).
+    chance), edge and low lr (largest and smallest lr at which >= learned_share of the seeds learned),
+    and the grid's lr below the edge (F4's cells: a high lr at which nets learn with a margin).
 
     ``best_at_grid_end`` / ``edge_at_grid_end`` flag a pick at the grid's end (R6: extend the grid).
     """
@@ -48,8 +49,11 @@ def select(locate_cells: pd.DataFrame, config) -> pd.DataFrame:
         trains = g[g["n_seeds"] >= share * g["n_runs"]]
         edge = float(trains["learning_rate"].max()) if len(trains) else float("nan")
         low = float(trains["learning_rate"].min()) if len(trains) else float("nan")
+        below = grid[grid < edge]
+        below_edge = float(below.max()) if len(trains) and len(below) else float("nan")
         rows.append({"arm": name, **{k: arm[k] for k in ARM}, "best_learning_rate": float(best["learning_rate"]),
                      "best_score": float(best["score"]), "edge_learning_rate": edge, "low_learning_rate": low,
+                     "below_edge_learning_rate": below_edge,
                      "edge_dead": float(sel(g, learning_rate=edge)["dead"].iloc[0]) if len(trains) else float("nan"),
                      "best_at_grid_end": bool(best["learning_rate"] in (grid.min(), grid.max())),
                      "edge_at_grid_end": bool(len(trains) and edge == grid.max()),
@@ -146,17 +150,21 @@ def f3_pairs(runs: pd.DataFrame, selected: pd.DataFrame, config) -> pd.DataFrame
     for name, remedy, in_family, base, treated in _f3_comparisons(selected, config):
         row = {"comparison": name, "remedy": remedy, "in_family": in_family, "dataset": ds, "confidence": confidence}
         if base is None or treated is None:
-            rows.append({**row, "drop": np.nan, "drop_lo": np.nan, "drop_hi": np.nan, "n_seeds": 0, "note": "arm not run"})
+            rows.append({**row, "drop": np.nan, "drop_lo": np.nan, "drop_hi": np.nan, "n_seeds": 0, "status": "censored",
+                         "note": "arm not run"})
             continue
         b, t = ({"dataset": ds, "activation": act, "optimizer": o, "init": i, "learning_rate": lr} for o, i, lr in (base, treated))
         est, n = paired_drop(runs, b, t, confidence)
         acc = [sel(runs, **c).query("status == 'ok'")["final_train_acc"].mean() for c in (b, t)]
         n_base, n_treated = (int((sel(runs, **c)["status"] == "ok").sum()) for c in (b, t))
-        note = "" if n >= crit.min_learned else f"only {n} seeds learned in both (R8)"
+        note, status = "", "ok"
         if n < crit.min_learned:
             est = stats.Estimate(est.mean, float("nan"), float("nan"), n)
+            failed = pd.concat([sel(runs, **c) for c in (b, t)]).query("status != 'ok'")["status"]
+            status = "diverged" if (failed == "diverged").sum() >= (failed == "collapsed").sum() else "collapsed"
+            note = f"only {n} seeds learned in both (R8; the others {status})"
         rows.append({**row, "baseline": f"{base[0]}, {base[1]}, lr {base[2]:g}", "treated": f"{treated[0]}, {treated[1]}, "
                      f"lr {treated[2]:g}", "drop": est.mean, "drop_lo": est.lo, "drop_hi": est.hi, "n_seeds": n,
                      "n_learned_baseline": n_base, "n_learned_treated": n_treated, "acc_baseline": acc[0],
-                     "acc_treated": acc[1], "note": note})
+                     "acc_treated": acc[1], "status": status, "note": note})
     return pd.DataFrame(rows)

@@ -21,10 +21,12 @@ def _legend(ax, **kw) -> None:
 
 def _lr_curves(ax_dead, ax_acc, cells: pd.DataFrame, by: str, decide: pd.DataFrame) -> None:
     """Dead fraction (seeds that learned) and train accuracy vs lr, one series per ``by``; decide cells as CIs."""
-    for (label, g), (colour, ls, marker) in zip(cells.groupby(by, sort=False), plots.styles(), strict=False):
+    for i, ((label, g), (colour, ls, marker)) in enumerate(zip(cells.groupby(by, sort=False), plots.styles(), strict=False)):
         g = g.sort_values("learning_rate")
-        ax_dead.plot(g["learning_rate"], g["dead"], color=colour, ls=ls, marker=marker, ms=4, label=str(label))
-        ax_acc.plot(g["learning_rate"], g["final_train_acc"], color=colour, ls=ls, marker=marker, ms=4, label=str(label))
+        style = {"color": colour, "ls": ls, "marker": marker, "ms": max(9 - 1.5 * i, 3), "mfc": "none", "lw": 2.0 - 0.3 * i,
+                 "label": str(label)}  # larger hollow markers below: no series hidden under another (R12)
+        ax_dead.plot(g["learning_rate"], g["dead"], **style)
+        ax_acc.plot(g["learning_rate"], g["final_train_acc"], **style)
         plots.mark_status(ax_dead, g["learning_rate"], g["dead"], g["status"])
         d = decide[decide[by] == label] if len(decide) else decide
         if len(d):
@@ -60,6 +62,9 @@ def f2_dead_vs_lr(t, config) -> plt.Figure:
         axes[1, i].axhline(0.1 + config.criteria.chance_margin, color="tab:gray", ls="--", lw=1, label="learned (R8)")
         for ax in axes[:, i]:
             _legend(ax, fontsize=6)
+    fig.suptitle(f"lines: {config.locate_seeds} locate seeds per lr; error bars: 95% CI of the {config.decide_seeds} decide "
+                 "seeds at the picked lrs; markers: lrs where fewer than "
+                 f"{config.criteria.learned_share:.0%} of the seeds learned, by why", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -68,12 +73,15 @@ def f1_dead_over_training(t, config) -> plt.Figure:
     """Dead fraction per layer over training at each He arm's edge lr (decide seeds that learned), train accuracy dashed (F1)."""
     roles, over, sel_ = config.roles, t.f1_dead_over_training, t.selected
     arms = [r for r in sel_.itertuples() if r.init == roles.init and np.isfinite(r.edge_learning_rate)]
+    arms.sort(key=lambda r: (r.optimizer != roles.optimizer, r.dataset != roles.f3_dataset))
     fig, axes = plt.subplots(1, max(1, len(arms)), figsize=(3.6 * max(1, len(arms)), 3.4), squeeze=False)
     for ax, arm in zip(axes[0], arms):
         g = sel(over, dataset=arm.dataset, activation=roles.activation, optimizer=arm.optimizer, init=arm.init,
                 learning_rate=float(arm.edge_learning_rate))
-        for (layer, gl), (colour, ls, marker) in zip(g.groupby("layer"), plots.styles(), strict=False):
-            ax.plot(gl["step"], gl["dead"], color=colour, ls=ls, marker=marker, ms=4, label=f"layer {layer}")
+        for i, ((layer, gl), (colour, ls, marker)) in enumerate(zip(g.groupby("layer"), plots.styles(), strict=False)):
+            size = 9 - 2.5 * i  # larger hollow markers below: a series under another stays visible (R12)
+            ax.plot(gl["step"], gl["dead"], color=colour, ls=ls, marker=marker, ms=max(size, 3), mfc="none",
+                    lw=2.2 - 0.5 * i, label=f"layer {layer}")
         acc = g.groupby("step")["train_acc"].mean()
         ax.plot(acc.index, acc.to_numpy(), color="k", ls=(0, (1, 1)), lw=1, label="train acc")
         n = int(g["n_seeds"].max()) if len(g) else 0
@@ -87,8 +95,10 @@ def f1_dead_over_training(t, config) -> plt.Figure:
 
 
 def f3_remedies(t, config) -> plt.Figure:
-    """F3: each remedy's paired drop in dead fraction (family intervals), threshold dashed."""
-    pairs = t.f3_pairs.assign(status=np.where(t.f3_pairs["n_seeds"] >= config.criteria.min_learned, "ok", "collapsed"))
+    """F3: each remedy's paired drop in dead fraction (family intervals), threshold dashed; comparisons with too
+    few seeds that learned in both arms are marked by why (diverged / collapsed), without a bar."""
+    pairs = t.f3_pairs.copy()
+    pairs.loc[pairs["status"] != "ok", ["drop", "drop_lo", "drop_hi"]] = np.nan  # no bar from too few seeds (R8)
     return plots.bars_ci(pairs, "comparison", "drop", title="F3: drop in dead fraction (baseline - remedy)",
                          ylabel="drop (paired, decide seeds)", ref=config.criteria.f3.min_drop)
 
@@ -97,19 +107,21 @@ def f4_leaky(t, config) -> plt.Figure | None:
     """F4: ReLU's dead fraction (seeds that learned) and each variant's stuck fraction (finite seeds) in F4's cells."""
     roles, cells = config.roles, t.cells
     refs = [r for r in t.selected.itertuples() if r.dataset == roles.f4_dataset and r.init == roles.init
-            and r.optimizer in roles.f4_optimizers and np.isfinite(r.edge_learning_rate)]
+            and r.optimizer in roles.f4_optimizers and np.isfinite(r.below_edge_learning_rate)]
     if not refs:
         return None
     fig, axes = plt.subplots(1, len(refs), figsize=(4.2 * len(refs), 3.6), squeeze=False)
     for ax, r in zip(axes[0], refs):
-        g = sel(cells, dataset=r.dataset, optimizer=r.optimizer, init=r.init, learning_rate=float(r.edge_learning_rate))
+        g = sel(cells, dataset=r.dataset, optimizer=r.optimizer, init=r.init, learning_rate=float(r.below_edge_learning_rate))
         g = g.set_index("activation").reindex([roles.activation, *roles.variants]).reset_index()
         relu = g["activation"] == roles.activation
         value = np.where(relu, g["dead"], g["dead_finite"])
         lo, hi = np.where(relu, g["dead_lo"], g["dead_finite_lo"]), np.where(relu, g["dead_hi"], g["dead_finite_hi"])
-        df = pd.DataFrame({"activation": g["activation"], "stuck": value, "stuck_lo": lo, "stuck_hi": hi, "status": g["status"]})
-        plots.bars_ci(df, "activation", "stuck", title=f"F4: {r.dataset}, {r.optimizer}, lr {r.edge_learning_rate:g}",
-                      ylabel="dead (ReLU) / stuck fraction", ref=config.criteria.f4.max_stuck, ax=ax)
+        df = pd.DataFrame({"activation": g["activation"], "dead or stuck": value, "dead or stuck_lo": lo,
+                           "dead or stuck_hi": hi, "status": g["status"]})
+        plots.bars_ci(df, "activation", "dead or stuck", title=f"F4: {r.dataset}, {r.optimizer}, lr {r.below_edge_learning_rate:g}",
+                      ylabel="dead (ReLU, seeds that learned) /\nstuck (variants, finite seeds)",
+                      ref=config.criteria.f4.max_stuck, ax=ax)
         ax.axhline(config.criteria.f4.relu_min_dead, color="tab:red", ls=":", lw=1, label="ReLU power threshold")
         ax.legend(fontsize=6)
     fig.tight_layout()

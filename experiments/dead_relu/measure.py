@@ -3,7 +3,7 @@
 *locate*: every ReLU arm (data set x optimiser x init, ``config.arms``) on its lr grid with
 ``locate_seeds`` seeds; :func:`select` picks each arm's best, edge and low lr from these runs.
 *decide*: ``decide_seeds`` new seeds at the picked lrs (F3(a): also at ``lr_factors`` x best),
-and the leaky variants at the edge lrs of ``roles.f4_optimizers`` (F4). The claims read the
+and the leaky variants one grid step below the edge lrs of ``roles.f4_optimizers`` (F4). The claims read the
 decide runs only. Every data set is one compile (:mod:`.trainer`).
 
 Definitions (checks = step 0 and every ``log_every`` steps, on the whole training set):
@@ -104,8 +104,9 @@ def plan_locate(config) -> list[Run]:
 
 def decide_lrs(arm, config) -> list[float]:
     """The lrs a ``selected`` arm is run at with the decide seeds: the edge lr of every He arm and
-    of the F2 arms (F1, F2, G3), the low lr of the F2 arms (F2), the best lr of F3's arms, and
-    F3(a)'s multiples of the best lr (snapped to the arm's grid within 1%)."""
+    of the F2 arms (F1, F2, G3), the low lr of the F2 arms (F2), the best lr of F3's arms, F3(a)'s
+    multiples of the best lr (snapped to the arm's grid within 1%), and the lr below the edge of
+    F4's arms (where the variants are trained too)."""
     roles, crit = config.roles, config.criteria
     sgd, f3 = arm.optimizer == roles.optimizer, arm.dataset == roles.f3_dataset
     lrs = []
@@ -116,6 +117,8 @@ def decide_lrs(arm, config) -> list[float]:
     if f3 and ((sgd and arm.init in (roles.init, roles.xavier_init, *roles.naive_inits))
                or (arm.optimizer == roles.remedy_optimizer and arm.init == roles.init)):
         lrs.append(arm.best_learning_rate)
+    if arm.dataset == roles.f4_dataset and arm.init == roles.init and arm.optimizer in roles.f4_optimizers:
+        lrs.append(arm.below_edge_learning_rate)
     if f3 and sgd and arm.init == roles.init:
         grid = config.arms[arm.arm].learning_rates
         lrs += [derive.snap(arm.best_learning_rate * f, grid) for f in crit.f3.lr_factors]
@@ -131,8 +134,8 @@ def plan_decide(selected: pd.DataFrame, config) -> list[Run]:
         for lr in decide_lrs(r, config):
             plan += [Run("decide", r.arm, r.dataset, roles.activation, r.optimizer, r.init, lr, s) for s in seeds]
         if r.dataset == roles.f4_dataset and r.init == roles.init and r.optimizer in roles.f4_optimizers \
-                and np.isfinite(r.edge_learning_rate):
-            plan += [Run("decide", r.arm, r.dataset, act, r.optimizer, r.init, float(r.edge_learning_rate), s)
+                and np.isfinite(r.below_edge_learning_rate):
+            plan += [Run("decide", r.arm, r.dataset, act, r.optimizer, r.init, float(r.below_edge_learning_rate), s)
                      for act in roles.variants for s in seeds]
     return plan
 

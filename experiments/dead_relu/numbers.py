@@ -95,12 +95,13 @@ def lr_effect_part(t, config, arm) -> Part:
 
 
 def f4_power_cells(t, config) -> tuple[list, list]:
-    """F4's cells (the edge lrs of the ``f4_optimizers`` He arms): (cells where ReLU's dead CI lo >= relu_min_dead, all)."""
+    """F4's cells (the ``f4_optimizers`` He arms one grid step below their edge lr, where nets learn with a
+    margin): (cells where ReLU's dead CI lo >= relu_min_dead over >= min_learned seeds, all)."""
     roles, crit = config.roles, config.criteria.f4
     refs = []
     for arm in arms(t, config, inits=(roles.init,)):
         if arm.dataset == roles.f4_dataset and arm.optimizer in roles.f4_optimizers:
-            c = cell(t, config, arm, arm.edge_learning_rate)
+            c = cell(t, config, arm, arm.below_edge_learning_rate)
             if c is not None:
                 refs.append(c)
     power = [c for c in refs if c["n_seeds"] >= config.criteria.min_learned and c["dead_lo"] >= crit.relu_min_dead]
