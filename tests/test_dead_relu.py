@@ -20,7 +20,7 @@ from experiments.kit import config as kit_config
 from experiments.kit import perf, registry
 from experiments.kit.experiment import Tables
 
-SMOKE_COMPILES = 23  # measured: 3 training/G3 programs + the small ones of eager array handling
+SMOKE_COMPILES = 10  # measured (fresh process, cache off): 4 programs (trainer, G3 table, |x| init, |x| fit) + 6 array transfers
 
 
 def _config(preset="smoke"):
