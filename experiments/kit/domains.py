@@ -176,7 +176,7 @@ DOMAINS: dict[str, Domain] = {
         "narrow_width", "narrow_depth", "minibatch", "*_points", "*_width", "*_depth", "n_init", "*_n_*", "map_batch", "*_length",
     )},
     **{k: _COUNTS for k in (
-        "widths", "*_widths", "depths", "channels", "*_channels", "batch_sizes", "*_batch_sizes", "maxout_ks",
+        "widths", "*_widths", "depths", "channels", "cnn_channels", "batch_sizes", "*_batch_sizes", "maxout_ks",
     )},
     "fashion_sizes": count(seq=True, empty_ok=True),  # optional extra training-set sizes
     **{k: count(0) for k in ("seed", "fit_skip", "*_extensions")},
