@@ -143,3 +143,21 @@ def g3_rarer_part(t, config, arm) -> Part:
                     f"{config.criteria.min_learned:g} seeds learned")
     est = stats.mean_ci((r["dead"] - r["born_dead"]).to_numpy(float), config.criteria.confidence)
     return compare(name, est, config, "criteria.g3.min_gap", ">", unit=unit, condition=cond)
+
+
+def f4_cell_summary(t, config, power: list) -> str:
+    """Each variant's stuck fraction (or why none) in each power cell, for F4's statement."""
+    out = []
+    for c in power:
+        items = []
+        for act in config.roles.variants:
+            v = sel(t.cells, dataset=c["dataset"], activation=act, optimizer=c["optimizer"], init=c["init"],
+                    learning_rate=float(c["learning_rate"]))
+            if len(v) == 0:
+                items.append(f"{act} not run")
+                continue
+            v = v.iloc[0]
+            items.append(f"{act} {v['dead_finite']:.1%} ({int(v['n_finite'])} finite)" if v["n_finite"]
+                         else f"{act} all {int(v['n_runs'])} diverged")
+        out.append(f"{c['optimizer']} lr {c['learning_rate']:g} (ReLU {c['dead']:.1%}): " + ", ".join(items))
+    return "; ".join(out) or "none"
