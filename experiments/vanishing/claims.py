@@ -9,12 +9,14 @@ computed in log space (R10), so no condition is dropped. D4 and D6 (the training
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from experiments.kit import stats
 from experiments.kit.claim import Decision, claim, compare
 
 from . import claims_training
+from .claims_training import describe_parts
 from .measure import D2_TABLE
 
 
@@ -25,11 +27,6 @@ def _rows(summary: pd.DataFrame, activation: str) -> pd.DataFrame:
 def _factor(r) -> stats.Estimate:
     """The per-layer gradient factor (||dL/dh_1|| / ||dL/dh_L||)^(1/n) of a row, CI over seeds."""
     return stats.Estimate(float(r.factor), float(r.factor_lo), float(r.factor_hi), int(r.n_seeds))
-
-
-def _verdicts(parts) -> str:
-    return "; ".join(f"{p.part}: {p.verdict} ({p.value:.3g} [{p.ci[0]:.3g}, {p.ci[1]:.3g}], n = {p.n_seeds})"
-                     if p.ci is not None and p.value is not None else f"{p.part}: {p.verdict}" for p in parts)
 
 
 def factor_parts(s: pd.DataFrame, config, threshold: str, side: str, act: str, prefix: str = "") -> list:
@@ -49,7 +46,7 @@ def d1(t, config) -> Decision:
     excess = s.log10_prod_max_dphi - s.log10_bound
     worst = s.loc[excess.idxmax()]
     n_nets = int(s.n_seeds.sum())
-    part_a = compare(f"(a) product of {act}' <= {crit.bound:g}^n", stats.Estimate(float(excess.max()), float(excess.max()),
+    part_a = compare(f"(a) product of {act}' along the depth", stats.Estimate(float(excess.max()), float(excess.max()),
                      float(excess.max()), n_nets), config, "criteria.d1.tolerance", "<=",
                      unit=f"log10 prod over layers of max {act}'(h_l) - n log10 {crit.bound:g}, largest over every net",
                      condition=f"{act}, every (data set, init, seed): {n_nets} nets, {int(worst.n_layers_backprop)} layers")
@@ -57,7 +54,7 @@ def d1(t, config) -> Decision:
     statement = (
         f"(a) The product of {act}' along {int(worst.n_layers_backprop)} layers never exceeds {crit.bound:g}^n: largest excess "
         f"{excess.max():.3g} (in log10) over {n_nets} nets. (b) The actual gradient ratio, where the weights enter too, per "
-        f"(data set, init), per-layer factor with its 95% CI over seeds against {crit.bound:g}: " + _verdicts(parts_b) + "."
+        f"(data set, init), per-layer factor with its 95% CI over seeds against {crit.bound:g}: " + describe_parts(parts_b) + "."
     )
     return Decision(
         parts=[part_a, *parts_b], statement=statement,
@@ -83,7 +80,7 @@ def d2(t, config) -> Decision:
     agree = int((table.mean_rel_err <= crit.theory_rel_tol).sum())
     statement = (
         f"(a) mean {act}'(h) over layers 2..L as a fraction of {bound:g}, against {crit.max_fraction_of_bound:g}: "
-        + _verdicts(parts_a) + f". (b) Per-layer gradient factor against {bound:g}: " + _verdicts(parts_b)
+        + describe_parts(parts_a) + f". (b) Per-layer gradient factor against {bound:g}: " + describe_parts(parts_b)
         + f". Theory E[{act}'(sqrt(q_l) z)] at each layer's measured q_l: {theory}; within {crit.theory_rel_tol:.0%} "
         f"(mean over layers) in {agree}/{len(table)} conditions (reported, not decided)."
     )
@@ -109,7 +106,7 @@ def d3(t, config) -> Decision:
     return Decision(
         parts=parts,
         statement=(f"{act}, {int(s.n_layers_backprop.iloc[0])} layers: log10 ||dL/dh_1||/||dL/dh_L|| per (data set, init), 95% "
-                   f"CI over seeds, against {crit.vanish_log10_ratio:g}: " + _verdicts(parts) + "."),
+                   f"CI over seeds, against {crit.vanish_log10_ratio:g}: " + describe_parts(parts) + "."),
         criterion=(f"per (data set, init): 95% CI over seeds of log10 ratio < {crit.vanish_log10_ratio:g} (vanished) supported, "
                    "wholly above refuted, else inconclusive; the parts give the verdict (R2)"),
     )
@@ -131,7 +128,7 @@ def d5(t, config) -> Decision:
     gains = "; ".join(f"{r.dataset}/{r.init}: per-layer log-gain {r.log_gain:.3g} [{r.log_gain_lo:.3g}, {r.log_gain_hi:.3g}] "
                       f"(mean field {r.log_gain_theory:.3g}, {r.theory_check})" for r in s.itertuples())
     return Decision(
-        parts=parts, statement=f"{crit.activation}, log10 gradient ratio over the depth: " + _verdicts(parts) + f". {gains}.",
+        parts=parts, statement=f"{crit.activation}, log10 gradient ratio over the depth: " + describe_parts(parts) + f". {gains}.",
         criterion=(f"per (data set, init) of {', '.join(crit.inits)}: 95% CI over seeds of log10 ratio >= {crit.keep_log10_ratio:g} "
                    "supported, wholly below refuted, else inconclusive; the parts give the verdict (R2)"),
     )
@@ -147,12 +144,19 @@ def applies(claim_id: str, t, config) -> bool:
     return claims_training.applies(claim_id, t, config)
 
 
-def theory_rows(summary: pd.DataFrame) -> tuple[int, int, list[str]]:
-    """(rows where measurement and theory are both finite, of them agreeing, the disagreeing rows named)."""
+def theory_rows(summary: pd.DataFrame, layers: pd.DataFrame | None = None) -> tuple[int, int, list[str]]:
+    """(rows where measurement and theory are both finite, of them agreeing, the disagreeing rows named
+    with measured vs mean-field log10 q at the middle layer when the per-layer table is given)."""
     both = summary[summary.theory_check != "not finite"]
     bad = both[both.theory_check == "disagrees"]
-    named = [f"{r.dataset}/{r.activation}/{r.init} ({r.log_gain:.3g} vs {r.log_gain_theory:.3g}, tol {r.theory_tol:.3g})"
-             for r in bad.itertuples()]
+    named = []
+    for r in bad.itertuples():
+        text = f"{r.dataset}/{r.activation}/{r.init} ({r.log_gain:.3g} vs {r.log_gain_theory:.3g}, tol {r.theory_tol:.3g}"
+        if layers is not None:
+            g = layers[(layers.dataset == r.dataset) & (layers.activation == r.activation) & (layers.init == r.init)]
+            mid = g.iloc[len(g) // 2]
+            text += f"; log10 q at layer {int(mid.layer)}: {mid.log10_q:.3g} measured, {np.log10(mid.q_theory):.3g} mean field"
+        named.append(text + ")")
     return len(both), len(both) - len(bad), named
 
 

@@ -18,7 +18,8 @@ from .figures import depth_sweep, saturation
 from .measure_training import layer_rises, saturation_per_seed
 
 
-def _verdicts(parts) -> str:
+def describe_parts(parts) -> str:
+    """Every part's verdict with its value, CI and n, for the statement (R2)."""
     return "; ".join(f"{p.part}: {p.verdict} ({p.value:.3g} [{p.ci[0]:.3g}, {p.ci[1]:.3g}], n = {p.n_seeds})"
                      if p.ci is not None and p.value is not None else f"{p.part}: {p.verdict}" for p in parts)
 
@@ -28,7 +29,7 @@ def _d4_b(per: pd.DataFrame, config, act: str, where: str):
     crit = config.criteria.d4
     drops = per.log10_grad_drop.to_numpy(float)
     censored = int(np.isnan(drops).sum())
-    name = f"(b) {act} lowest-layer gradient while the top layer is saturated <= 10^{crit.grad_drop_log10:g} x init"
+    name = f"(b) {act} lowest-layer gradient while the top layer is saturated"
     unit = "log10 ||dL/dW_1|| / ||dL/dW_1|| at step 0, median over the saturated log points of a seed"
     cond = f"{where}; {censored}/{len(drops)} seeds censored (top layer never below {crit.top_mean:g})"
     if censored > crit.max_censored * len(drops):
@@ -49,7 +50,7 @@ def d4(t, config) -> Decision:
     where = (f"{act}, {cfg.hidden_layers} hidden layers of {cfg.width}, {cfg.init} init, SGD lr {cfg.learning_rate:g}, "
              f"batch {cfg.batch_size}, {cfg.steps} steps, {cfg.dataset}")
     per = saturation_per_seed(seeds, act, crit.top_mean)
-    part_a = compare(f"(a) {act} top hidden layer's mean output < {crit.top_mean:g}", stats.mean_ci(per.top_mean_min), config,
+    part_a = compare(f"(a) {act} top hidden layer's mean output falls", stats.mean_ci(per.top_mean_min), config,
                      "criteria.d4.top_mean", "<", unit="smallest mean sigmoid output of the top hidden layer after step 0",
                      condition=where)
     rises = layer_rises(seeds, tanh)
@@ -62,7 +63,7 @@ def d4(t, config) -> Decision:
     tanh_acc = saturation_per_seed(seeds, tanh, crit.top_mean).final_train_acc.mean()
     parts = [part_a, _d4_b(per, config, act, where), *parts_c]
     statement = (
-        f"{where}: " + _verdicts(parts) + f". The top layer's mean is smallest at step ~{per.step_of_min.median():.0f} "
+        f"{where}: " + describe_parts(parts) + f". The top layer's mean is smallest at step ~{per.step_of_min.median():.0f} "
         f"(median over seeds). {tanh}: median step at which each layer's |h|>2 fraction reaches half its rise: "
         + ", ".join(f"layer {int(k)} {v:.0f}" for k, v in order.items())
         + f". Training accuracy at the end (evaluation subset): {act} {acc:.3f}, {tanh} {tanh_acc:.3f} (curves in saturation.png); "
@@ -109,8 +110,7 @@ def _lr(t, a, bn, d) -> str:
     return f"lr {r.best_learning_rate:.3g}, {r.init}"
 
 
-@claim("D6", reads=("depth_sweep", "depth_sweep_seeds"), figure=depth_sweep, evidence="depth_sweep.csv",
-       revised_by="R2, R6; DECISIONS.md D6 row: parts (a)-(c) per depth >= 20, each arm at its own best lr")
+@claim("D6", reads=("depth_sweep", "depth_sweep_seeds"), figure=depth_sweep, evidence="depth_sweep.csv")
 def d6(t, config) -> Decision:
     """(a) depth hurts sigmoid/tanh, (b) ReLU+He does better at every depth >= 20, (c) BatchNorm rescues them."""
     crit, cfg = config.criteria.d6, config.depth_sweep
@@ -135,7 +135,7 @@ def d6(t, config) -> Decision:
     at = t.depth_sweep[t.depth_sweep.depth.isin(deep)]
     desc = "; ".join(f"{r.activation}{'+BN' if r.batch_norm else ''} depth {r.depth}: {r.train_acc:.3f} [{r.train_acc_lo:.3f}, "
                      f"{r.train_acc_hi:.3f}] at lr {r.best_learning_rate:.3g}" for r in at.itertuples())
-    statement = (_verdicts(parts) + f". Accuracies: {desc}. Depth-{shallow} budget check (every seed >= {crit.depth2_acc:g}): "
+    statement = (describe_parts(parts) + f". Accuracies: {desc}. Depth-{shallow} budget check (every seed >= {crit.depth2_acc:g}): "
                  + (f"failed for {', '.join(failed)}" if failed else "passed for every arm") + ".")
     return Decision(
         parts=parts, statement=statement,

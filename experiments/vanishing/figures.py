@@ -11,6 +11,7 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.lines
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -20,34 +21,43 @@ from experiments.kit import plots, stats
 def _profile(t, config, dataset: str):
     """log10 ||dL/dh_l|| / ||dL/dh_L|| per layer at init, per activation and init, with mean field (D1, D3, D5)."""
     layers, summary = t[f"profile_{dataset}"], t.profile_summary
-    bound = config.criteria.d1.bound
+    bound, bounded = config.criteria.d1.bound, config.criteria.d1.activation
     acts_ = list(dict.fromkeys(layers.activation))
+    init_styles = dict(zip(dict.fromkeys(layers.init), plots.styles()))
     cols = min(3, len(acts_))
     rows = -(-len(acts_) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.0 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.9 * rows + 0.8), squeeze=False)
+    top = layers.layer.max()
     for ax, a in zip(axes.ravel(), acts_):
-        top = layers.layer.max()
-        for (init, g), (colour, ls, marker) in zip(layers[layers.activation == a].groupby("init", sort=False), plots.styles()):
+        notes = []
+        for i, (init, g) in enumerate(layers[layers.activation == a].groupby("init", sort=False)):
+            colour, ls, marker = init_styles[init]
             row = summary[(summary.activation == a) & (summary.dataset == dataset) & (summary.init == init)].iloc[0]
             if row.n_seeds == 0:
-                ax.plot([], [], color=colour, ls="none", marker="x", label=f"{init}: overflow (float32 forward), not drawn")
+                notes.append(f"{init}: overflow (float32 forward), not drawn")
                 continue
-            rel = g.log10_grad_h - g.log10_grad_h.iloc[-1]
-            ax.plot(g.layer, rel, color=colour, ls=ls, marker=marker, ms=3, markevery=5, lw=1.2, label=init)
+            ax.plot(g.layer, g.log10_grad_h - g.log10_grad_h.iloc[-1], color=colour, ls=ls, marker=marker, ms=4,
+                    markevery=(i, len(init_styles)), lw=1.3)
             if row.theory_check != "not finite":
-                ax.plot(g.layer, g.log10_grad_h_theory - g.log10_grad_h_theory.iloc[-1], color=colour, ls=":", lw=1,
-                        label=f"  mean field ({row.theory_check})")
-        ax.plot(np.arange(1, top + 1), (top - np.arange(1, top + 1)) * np.log10(bound), "k--", lw=1,
-                label=f"{bound:g}^(L-l)")
+                ax.plot(g.layer, g.log10_grad_h_theory - g.log10_grad_h_theory.iloc[-1], color=colour, ls=":", lw=1.2)
+            if row.theory_check == "disagrees":
+                notes.append(f"{init}: mean field off ({row.log_gain:.2f} vs {row.log_gain_theory:.2f} nats/layer)")
+        if a == bounded:
+            ax.plot(np.arange(1, top + 1), (top - np.arange(1, top + 1)) * np.log10(bound), "k--", lw=1)
+            notes.append(f"dashed: {bound:g}^(L-l)")
+        if notes:
+            ax.text(0.02, 0.02, "\n".join(notes), transform=ax.transAxes, fontsize=7, va="bottom",
+                    bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
         ax.set_title(a)
         ax.set_xlabel("layer l")
         ax.set_ylabel("log10 ||dL/dh_l|| / ||dL/dh_L||")
-        ax.legend(fontsize=6, ncol=2, loc="best")
     for ax in axes.ravel()[len(acts_):]:
         ax.axis("off")
-    fig.suptitle(f"D1/D3/D5: gradient norm per layer at init relative to the top ({dataset}); dotted: mean field "
-                 "layer by layer from the measured q_1")
-    fig.tight_layout()
+    handles = [matplotlib.lines.Line2D([], [], color=c, ls=ls, marker=m, label=init) for init, (c, ls, m) in init_styles.items()]
+    handles.append(matplotlib.lines.Line2D([], [], color="gray", ls=":", label="mean field, layer by layer from the measured q_1"))
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 7), fontsize=8)
+    fig.suptitle(f"D1/D3/D5: gradient norm per layer at init relative to the top layer ({dataset}, mean over seeds)")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
@@ -85,9 +95,9 @@ def saturation(t, config):
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("SGD step")
     axes[0, 0].axhline(crit.top_mean, color="k", ls="--", lw=1, label=f"{crit.top_mean:g} (part a)")
-    axes[0, 0].text(0.02, 0.02, "Glorot & Bengio 2010 Fig. 2 (4 x 1000 units, Shapeset): top layer drops to ~0\n"
-                    "early and desaturates slowly (~epoch 100); layers 1-3 stay near 0.5",
-                    transform=axes[0, 0].transAxes, fontsize=7, va="bottom")
+    axes[0, 0].text(0.3, 0.25, "Glorot & Bengio 2010, Fig. 2 (4 x 1000 units, Shapeset-3x2):\nthe top layer's mean drops to ~0 "
+                    "early and desaturates\nslowly (~epoch 100); lower layers stay well above it",
+                    transform=axes[0, 0].transAxes, fontsize=7, va="bottom", bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
     for ax, value, title in ((axes[1, 0], "log10_grad_w1", "log10 ||dL/dW_1|| - its value at step 0"),
                              (axes[1, 1], "train_acc", "training accuracy (evaluation subset)")):
         for (a, g), (colour, ls, marker) in zip(seeds[seeds.layer == 1].groupby("activation", sort=False), plots.styles()):
