@@ -47,7 +47,7 @@ trained for {c.seeds} seeds on a log grid of {c.lr_grid.per_decade} learning rat
 beyond an edge wherever a best rate lies on it (R6); {t.n_programs} compiled programs (one per model structure).
 SGD with momentum {c.momentum}, batch {c.batch_size}, {c.steps} steps (CNN {c.cnn.steps}), no regularisation (none on
 PReLU's slopes, initialised at 0.25). Customary inits (R6): {dict(c.customary_init)}. MLP hidden widths
-{tuple(c.mlp_widths)}; CNN: stem {dict(c.cnn.stem)} ({c.cnn.stem_channels} channels), 3x3 convs {tuple(c.cnn.channels)}
+{tuple(c.mlp_widths)}; CNN: stem {dict(c.cnn.stem)} ({c.cnn.stem_width} channels), 3x3 convs {tuple(c.cnn.channels)}
 with 2x max pooling, dense {tuple(c.cnn.dense_widths)}, on {', '.join(c.cnn.datasets) or 'no data set'}.
 **Fashion-MNIST is subsampled** to {c.fashion_n_train} training images; validation images (held out of the training
 pool, they pick the learning rate of the accuracy claims): {dict(c.n_val)}; test sets capped at {c.n_test}; training

@@ -12,7 +12,7 @@ import pandas as pd
 from experiments.kit.claim import Decision, claim, compare, part
 
 from .figures import c5_stability, f5_accuracy_vs_relu, h4_small_data
-from .parts import bounded, ci_text, with_parts
+from .parts import bounded, ci_text, seeds_to_clear, with_parts
 
 
 def _f5_part(label: str, g: pd.DataFrame, config):
@@ -28,11 +28,14 @@ def _f5_part(label: str, g: pd.DataFrame, config):
     else:
         verdict = "supported" if not_better.all() else "inconclusive"
     top = g.loc[g.diff_pp_hi.idxmax()]
+    need = max(seeds_to_clear(r.diff_pp, r.diff_pp_lo, r.diff_pp_hi, int(r.n_seeds), float(crit.margin_pp) if
+                              r.diff_pp < float(crit.margin_pp) else 0.0) for r in g.itertuples())
+    decide = f"; would decide: about {need:g} seeds (CI half-width ~ 1/sqrt(n))" if verdict == "inconclusive" else ""
     where = ", ".join(f"{r.dataset} {r.diff_pp:+.2f} [{r.diff_pp_lo:+.2f}, {r.diff_pp_hi:+.2f}] (lr {r.learning_rate:g} "
                       f"vs {r.baseline_learning_rate:g})" for r in g.itertuples())
     return part(f"{label} does not beat {base} consistently", verdict, top.diff_pp, (top.diff_pp_lo, top.diff_pp_hi),
                 int(top.n_seeds), "pp test accuracy (rival - ReLU)",
-                f"MLP, {top.dataset} (largest upper bound), {top.init}, best validation rates; per data set {where}")
+                f"MLP, {top.dataset} (largest upper bound), {top.init}, best validation rates{decide}; per data set {where}")
 
 
 @claim("F5", reads=("f5_accuracy_vs_relu",), figure=f5_accuracy_vs_relu, evidence="f5_accuracy_vs_relu.csv",
@@ -84,6 +87,9 @@ def h4(t, config) -> Decision:
         if p.verdict == "inconclusive" and bool(r.equivalent):
             p = dataclasses.replace(p, verdict="refuted", condition=cond + f"; equivalent within +-{crit.margin_pp:g} pp "
                                     f"(TOST 90% CI [{r.tost_lo:+.2f}, {r.tost_hi:+.2f}])")
+        elif p.verdict == "inconclusive":
+            need = seeds_to_clear(r.diff_pp, r.diff_pp_lo, r.diff_pp_hi, int(r.n_seeds), float(crit.min_gain_pp))
+            p = dataclasses.replace(p, condition=cond + f"; would decide: about {need:g} seeds (CI half-width ~ 1/sqrt(n))")
         parts.append(p)
     if not parts:
         parts = [part(f"{act} vs {base}", "inconclusive", unit="pp test accuracy", condition="no small set trained")]
@@ -115,11 +121,11 @@ def _c5_parts(r, config) -> list:
         return [part(f"({q}) {pair}", "inconclusive", unit=u, condition=cond + "; no rate trains")
                 for q, u in (("a", "log10 lr ratio"), ("b", "nats"), ("c", "log10 lr ratio"))]
     return [
-        bounded(f"(a) stability: {pair}", dict(r), config, "criteria.c5.min_log10_lr_ratio", ">=", value_key="stability_log10",
+        bounded(f"(a) stability: {pair}", dict(r), config, "criteria.c5.min_lr_decades", ">=", value_key="stability_log10",
                 unit="log10 (largest training lr, bounded/unbounded)", bound=_c5_bound(r), condition=cond),
         compare(f"(b) efficiency: {pair}", dict(r), config, "criteria.c5.min_loss_gap", ">", value_key="loss_gap",
                 unit="nats (final training loss, bounded - unbounded)", condition=cond + ", each at its best-loss rate"),
-        compare(f"(c) smaller lr: {pair}", dict(r), config, "criteria.c5.min_log10_lr_ratio", ">=", value_key="best_lr_log10",
+        compare(f"(c) smaller lr: {pair}", dict(r), config, "criteria.c5.min_lr_decades", ">=", value_key="best_lr_log10",
                 unit="log10 (best lr, bounded/unbounded)", condition=cond),
     ]
 
@@ -146,10 +152,10 @@ def c5(t, config) -> Decision:
         criterion=(f"per data set and (bounded, unbounded) pair: (a) the largest lr at which >= min_train_fraction = "
                    f"{crit.min_train_fraction:g} of seeds train (final loss < {config.criteria.trained.loss_fraction:g} x "
                    f"initial) is larger for the bounded: log10 ratio CI (bootstrap over seeds) at or above "
-                   f"min_log10_lr_ratio = {crit.min_log10_lr_ratio:g}, the largest rate tried a bound (R7-like); (b) "
+                   f"min_lr_decades = {crit.min_lr_decades:g}, the largest rate tried a bound (R7-like); (b) "
                    f"the unbounded reaches a lower final training loss at its best rate: bounded - unbounded CI above "
                    f"min_loss_gap = {crit.min_loss_gap:g}; (c) the unbounded's best rate is no larger: log10 ratio CI at "
-                   f"or above {crit.min_log10_lr_ratio:g}; refuted when the CI lies on the other side, else "
+                   f"or above {crit.min_lr_decades:g}; refuted when the CI lies on the other side, else "
                    "inconclusive; the claim by R2"),
     )
 

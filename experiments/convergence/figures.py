@@ -9,6 +9,13 @@ import pandas as pd
 from experiments.kit import plots
 
 
+def _one_legend_entry_per_label(ax) -> None:
+    """The status markers are drawn per series; the legend names each kind once."""
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), fontsize=6)
+
+
 def h1_step_ratios(t, config):
     """Median steps to the threshold over ReLU's, every activation and cell; censored cells marked, bounds named."""
     df = t.h1_step_ratios[t.h1_step_ratios.status != "diverged"].copy()
@@ -49,8 +56,14 @@ def h4_small_data(t, config):
     fig, axes = plt.subplots(1, 2, figsize=(max(8.0, 0.5 * len(df) + 4), 3.8))
     plots.bars_ci(df, "cell", "gap_pp", ax=axes[0], ylabel="train - test accuracy (pp)", title="gap",
                   ref=float(config.criteria.h4.min_gap_pp))
-    plots.bars_ci(df, "cell", "test_acc_pp", ax=axes[1], ylabel="test accuracy (pp)", title="test accuracy")
-    fig.suptitle("H4: small training sets, each variant at its best validation lr (95% CI); dashed: ReLU must overfit")
+    paired = t.h4_paired
+    if len(paired):
+        margin = float(config.criteria.h4.margin_pp)
+        plots.bars_ci(paired, "dataset", "diff_pp", ax=axes[1], ylabel=f"{config.h4.activation} - {config.baseline} "
+                      "test accuracy (pp)", title="the decision (95% CI); dotted: the equivalence margin", ref=0.0)
+        for m in (-margin, margin):
+            axes[1].axhline(m, color="tab:gray", ls=":", lw=1)
+    fig.suptitle("H4: small training sets, each variant at its best validation lr; dashed left: ReLU must overfit")
     fig.tight_layout()
     return fig
 
@@ -60,8 +73,9 @@ def c5_stability(t, config):
     activations only (distinct colour, line style and marker each); diverged / collapsed points marked."""
     crit = config.criteria.c5
     named = [*crit.bounded, *crit.unbounded]
-    sweep = t.sweep[(t.sweep.model == "mlp") & t.sweep.activation.isin(named)
+    sweep = t.sweep[(t.sweep.model == "mlp") & t.sweep.activation.isin(named) & (t.sweep.init_scale == 1.0)
                     & t.sweep.dataset.isin(list(config.grid.datasets))].copy()
+    sweep = sweep[[init == config.customary_init[a] for a, init in zip(sweep.activation, sweep.init)]]  # not C4's arms
     sweep["fraction_trained"] = sweep.n_trained / sweep.n_seeds
     sweep["status"] = np.where(sweep.n_diverged > 0, "diverged", np.where(sweep.n_collapsed > 0, "collapsed", "ok"))
     sweep["activation"] = [f"{a} ({'bounded' if a in crit.bounded else 'unbounded'})" for a in sweep.activation]
@@ -76,6 +90,7 @@ def c5_stability(t, config):
                      title=f"{key}: final training loss (mean over non-diverged seeds)")
         for ax in axes[:, j]:
             ax.set_xscale("log")
+            _one_legend_entry_per_label(ax)
     fig.suptitle("C5: trains = final loss < half the initial; dashed: the 80% line of part (a)")
     fig.tight_layout()
     return fig

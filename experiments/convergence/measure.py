@@ -115,7 +115,7 @@ class Runner:
             branches = tuple(act_spec(a, c) for a in labels)
             if model == "cnn":
                 net = pop.Net(tuple(c.cnn.channels), tuple(c.cnn.dense_widths), self.data(key).n_classes, branches,
-                              int(c.cnn.stem[base]), int(c.cnn.stem_channels))
+                              int(c.cnn.stem[base]), int(c.cnn.stem_width))
                 steps, log_every = int(c.cnn.steps), int(c.cnn.log_every)
             else:
                 net = pop.Net((), tuple(c.mlp_widths), self.data(key).n_classes, branches)

@@ -54,4 +54,11 @@ def ci_text(row, key: str, digits: int = 2, sign: bool = False) -> str:
     return f"{f.format(_get(row, key))} [{f.format(_get(row, key + '_lo'))}, {f.format(_get(row, key + '_hi'))}]"
 
 
+def seeds_to_clear(mean: float, lo: float, hi: float, n: int, threshold: float) -> float:
+    """Seeds that would put a CI of this width (shrinking as 1/sqrt(n)) clear of ``threshold`` (R1: what would
+    decide an inconclusive part); inf when the mean sits on the threshold."""
+    distance = abs(mean - threshold)
+    return math.inf if distance == 0 or not math.isfinite(hi - lo) else math.ceil(n * ((hi - lo) / 2 / distance) ** 2)
+
+
 BOUND_MARK = {"exact": "", "lower": ">= ", "upper": "<= ", "none": "?"}

@@ -81,7 +81,7 @@ class Net(nn.Module):
     n_out: int
     branches: tuple
     stem: int = 0  # patch size of the stem (0: none)
-    stem_channels: int = 0
+    stem_width: int = 0
 
     @nn.compact
     def __call__(self, x: jax.Array, which: jax.Array, train: bool = False) -> jax.Array:
@@ -89,7 +89,7 @@ class Net(nn.Module):
         layers = []
         if self.stem:
             x = patches(x, self.stem)
-            layers.append(nn.Dense(self.stem_channels, kernel_init=unit, name="layer_0"))
+            layers.append(nn.Dense(self.stem_width, kernel_init=unit, name="layer_0"))
         layers += [models.Conv3(c, unit, name=f"layer_{i + len(layers)}") for i, c in enumerate(self.channels)]
         for i, layer in enumerate(layers):
             x = Switch(self.branches, name=f"phi_{i}")(layer(x), which, train)
