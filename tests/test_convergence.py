@@ -207,6 +207,26 @@ def test_scorecard_interface(smoke):
     assert len(measure.sweep_table(runner)) == len(config.learning_rates)
 
 
+def test_more_seeds_equal_the_same_seeds_in_a_sweep(smoke):
+    """Seeds added at one rate (the accuracy claims) are the runs a sweep with more seeds gives: runs are independent
+    and paired by seed, padding included."""
+    from experiments.convergence import measure
+
+    config = _config()
+    runner = measure.Runner(config)
+    arm = runner.arm("mlp", "digits", "tanh")
+    runner.train(arm, [0.1])
+    runner.more_seeds(arm, 0.1, 3)
+    bigger = config.copy_and_resolve_references()
+    bigger.unlock()
+    bigger.seeds = 3
+    runner = measure.Runner(bigger)
+    other = runner.arm("mlp", "digits", "tanh")
+    runner.train(other, [0.1])
+    for key in ("train_loss", "test_acc", "val_acc"):
+        np.testing.assert_allclose(arm.decided().get(0.1, key), other.get(0.1, key), rtol=1e-5, atol=1e-6)
+
+
 def test_smoke_compile_count_is_pinned():
     n = smoke_compiles("convergence")
     assert n <= SMOKE_COMPILES + 2, f"{n} compiles (pinned {SMOKE_COMPILES})"

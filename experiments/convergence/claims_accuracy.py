@@ -51,8 +51,8 @@ def f5(t, config) -> Decision:
         parts = [part("named rivals", "inconclusive", unit="pp test accuracy", condition="no named rival trained")]
     others = df[~df.named & (df.status == "ok")]
     beside = "; ".join(f"{r.activation} on {r.dataset} {r.diff_pp:+.2f} pp" for r in others.itertuples()) or "none"
-    stmt = (f"Test accuracy minus {config.baseline}'s at each arm's best validation rate, paired over {config.seeds} "
-            f"seeds: {'; '.join(p.condition.split('per data set ')[-1] for p in parts)} (pp). Holm over the "
+    stmt = (f"Test accuracy minus {config.baseline}'s at each arm's best validation rate (picked on {config.seeds} "
+            f"seeds), paired over {config.accuracy_seeds} seeds: {'; '.join(p.condition.split('per data set ')[-1] for p in parts)} (pp). Holm over the "
             f"{len(named)} named comparisons. Not in the verdict (R4): {beside}. Published: "
             f"{config.published.f5}.")
     return Decision(

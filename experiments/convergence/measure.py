@@ -157,6 +157,26 @@ class Runner:
                 rows = slice(j * len(seeds), (j + 1) * len(seeds))
                 arm.results[lr] = {k: v[rows] for k, v in out.items()}
 
+    def more_seeds(self, arm: sw.Arm, lr: float, n_total: int) -> None:
+        """Train seeds len(seeds) .. n_total - 1 at ``lr`` (``n_runs`` runs a call, padded; no recompile)."""
+        have = int(self.config.seeds) + len(arm.more.get(lr, {}).get("diverged", ()))
+        seeds = np.arange(have, n_total)
+        if not len(seeds):
+            return
+        program, which = self.program(arm.model, arm.dataset, arm.activation)
+        d = self.data(arm.dataset)
+        stds = pop.layer_stds(arm.init, arm.init_scale, pop.layer_fans(program.net, d.input_shape))
+        outs = []
+        for start in range(0, len(seeds), self.n_runs):
+            chunk = seeds[start:start + self.n_runs]
+            padded = np.concatenate([chunk, np.repeat(chunk[-1:], self.n_runs - len(chunk))])
+            out = pop.run_chunk(program, which, padded, np.full(self.n_runs, lr, np.float32),
+                                np.tile(stds, (self.n_runs, 1)), d.n_train, d.arrays, d.n_classes)
+            outs.append({k: v[: len(chunk)] for k, v in out.items()})
+        new = {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+        old = arm.more.get(lr)
+        arm.more[lr] = new if old is None else {k: np.concatenate([old[k], new[k]]) for k in new}
+
     def sweep(self, arm: sw.Arm, first, objectives, train_edge: bool = False) -> sw.Arm:
         """Train ``first``, then a block beyond an edge while a best of ``objectives(arm)`` lies on it (or C5's
         edge still trains, ``train_edge``), at most ``lr_grid.max_blocks`` blocks in all."""
@@ -234,7 +254,24 @@ def sweep_all(runner: Runner, config) -> dict[str, float]:
             known = ("mlp", key, label, config.customary_init[label], 1.0) in runner.arms
             first = sw.window(centre(key, label if known else config.baseline, sw.best_val), pd_)
             runner.sweep(runner.arm("mlp", small, label), first, lambda arm: [sw.best_val(arm)])
-    return c4_sweeps(runner, config, centre)
+    targets = c4_sweeps(runner, config, centre)
+    accuracy_seeds(runner, config)
+    return targets
+
+
+def accuracy_seeds(runner: Runner, config) -> None:
+    """F5, H3 (b), H4: the compared arms get ``accuracy_seeds`` seeds at their best validation rate (picked on the
+    first ``seeds``), so that a CI can resolve the +-margin of R9."""
+    n = int(config.accuracy_seeds)
+    arms = [("mlp", key, label) for key in config.grid.datasets
+            for label in (config.baseline, config.h3.activation, *config.criteria.f5.named)]
+    arms += [("mlp", f"{key}_{int(config.h4.train_sizes[key])}", label) for key in config.h4.datasets
+             for label in (config.baseline, config.h4.activation)]
+    for ident in dict.fromkeys(arms):
+        arm = runner.arm(*ident)
+        lr = sw.best_val(arm)
+        if lr is not None:
+            runner.more_seeds(arm, lr, n)
 
 
 def c4_sweeps(runner: Runner, config, centre) -> dict[str, float]:

@@ -106,6 +106,7 @@ def h3_tables(runner: Runner, config) -> dict[str, pd.DataFrame]:
                speed.get("learning_rate"), "speed_n_censored": speed.get("baseline_n_censored"),
                "speed_baseline_n_censored": speed.get("n_censored")}
         if lr_p is not None and lr_r is not None:
+            p_arm, r_arm = sw.paired_arms(p_arm, lr_p, r_arm, lr_r)  # config.accuracy_seeds seeds at those rates
             diff, n_out = sw.learned_diff(p_arm, lr_p, r_arm, lr_r, "test_acc", float(config.criteria.trained.accuracy_margin))
             d = stats.mean_ci(100 * diff, confidence)
             row.update({"learning_rate": lr_p, "baseline_learning_rate": lr_r, "gain_pp": d.mean, "gain_pp_lo": d.lo,

@@ -21,9 +21,10 @@ N_BOOT = 1000
 def _paired_pp(a: sw.Arm, b: sw.Arm, margin: float, confidence: float = 0.95):
     """Test accuracy of ``a`` minus ``b`` in percentage points, each at its best validation rate, seeds where both
     learned (R8); (row, per-seed differences) or (None, None) when an arm has no stable rate."""
-    lr_a, lr_b = sw.best_val(a), sw.best_val(b)
+    lr_a, lr_b = sw.best_val(a), sw.best_val(b)  # picked on the first seeds' validation accuracy
     if lr_a is None or lr_b is None:
         return None, None
+    a, b = sw.paired_arms(a, lr_a, b, lr_b)  # every seed both have at those rates (config.accuracy_seeds)
     d, n_out = sw.learned_diff(a, lr_a, b, lr_b, "test_acc", margin)
     est = stats.mean_ci(100 * d, confidence)
     return {"learning_rate": lr_a, "baseline_learning_rate": lr_b, "diff_pp": est.mean, "diff_pp_lo": est.lo,
@@ -68,6 +69,7 @@ def h4_tables(runner: Runner, config) -> dict[str, pd.DataFrame]:
         for label in config.h4.variants:
             arm = runner.arm("mlp", key, label)
             lr = sw.best_val(arm)
+            arm = arm.decided()  # the compared arms have config.accuracy_seeds seeds at lr
             if lr is None:
                 rows.append({"dataset": key, "activation": label, "status": "diverged"})
                 continue
@@ -83,6 +85,7 @@ def h4_tables(runner: Runner, config) -> dict[str, pd.DataFrame]:
         lr_ref = sw.best_val(ref)
         if row is None or lr_ref is None:
             continue
+        ref = ref.decided()
         gap = stats.mean_ci(100 * (ref.get(lr_ref, "train_acc")[:, -1] - ref.get(lr_ref, "test_acc")))
         tost = stats.equivalence(diff, float(crit.margin_pp), 0.05)
         paired_rows.append({"dataset": key, "n_train": int(config.h4.train_sizes[d]), "activation": act, "baseline": base,

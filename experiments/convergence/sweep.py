@@ -35,6 +35,12 @@ class Arm:
     steps: np.ndarray  # logged steps, step 0 included
     chance: float
     results: dict = dataclasses.field(default_factory=dict)
+    more: dict = dataclasses.field(default_factory=dict)  # lr -> arrays of further seeds (the accuracy claims)
+
+    def decided(self) -> Arm:
+        """The arm at the rates that got further seeds, every seed together (the accuracy comparisons)."""
+        both = {lr: {k: np.concatenate([self.results[lr][k], v]) for k, v in more.items()} for lr, more in self.more.items()}
+        return dataclasses.replace(self, results={**self.results, **both}, more={})
 
     @property
     def lrs(self) -> list[float]:
@@ -78,6 +84,17 @@ class Arm:
     def learned(self, lr: float, margin: float) -> np.ndarray:
         """R8: final train accuracy >= chance + margin (diverged: no)."""
         return ~self.diverged(lr) & (np.nan_to_num(self.get(lr, "train_acc")[:, -1], nan=0.0) >= self.chance + margin)
+
+
+def paired_arms(a: Arm, lr_a: float, b: Arm, lr_b: float) -> tuple[Arm, Arm]:
+    """Both arms with every seed they have at their rates (:meth:`Arm.decided`), cut to the seeds both have."""
+    a, b = a.decided(), b.decided()
+    n = min(len(a.diverged(lr_a)), len(b.diverged(lr_b)))
+
+    def cut(arm, lr):
+        return dataclasses.replace(arm, results={**arm.results, lr: {k: v[:n] for k, v in arm.results[lr].items()}})
+
+    return cut(a, lr_a), cut(b, lr_b)
 
 
 def learned_diff(a: Arm, lr_a: float, b: Arm, lr_b: float, key: str, margin: float) -> tuple[np.ndarray, int]:
