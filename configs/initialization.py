@@ -1,10 +1,12 @@
 """Config of experiments.initialization (claims G1, G2).
 
 Run:      python -m experiments.initialization --config configs/initialization.py:smoke
-Runtime:  default ~70 s on 2 idle CPU cores (estimated from CPU seconds / 2, compile cache off; see
-          the manifest for compile_s, n_compiles, execute_s); paper (not run here) ~1.5 h on 2 idle
-          CPU cores (estimated from the default's FLOP counts: the 1000-unit profiles and Glorot &
-          Bengio's nets dominate), minutes on one GPU.
+Runtime:  default ~70 s on 2 idle CPU cores (143 CPU s measured with the compile cache off, 21 compiles; per
+          part about profile 20, gb 23, glorot 25, he 70 CPU s; see the manifest for compile_s, n_compiles,
+          execute_s). paper (not run here): ~4 h on 2 idle CPU cores, estimated by scaling each part's default
+          CPU time by its FLOPs: Glorot & Bengio's Table 1 at 1000 units x 5000 steps on two data sets ~3.5 h,
+          the 1000-unit Jacobian SVDs ~5 min, the 1000-unit float64 profile ~2 min, He et al.'s nets ~6 min;
+          minutes on one GPU.
 Expected: naive inits (N(0,1), N(0,0.01^2)) change activation and/or gradient variance by far more
           than x10 over a 50-layer net; Xavier keeps tanh closer to steady than ReLU (whose signal
           halves per layer, ratio ~0.5) while He keeps ReLU at ~1; Glorot & Bengio's Jacobian mean
@@ -36,9 +38,8 @@ def get_config(preset: str | None = None):
             "width": 256,  # Glorot & Bengio used 1000 (the paper preset)
             "extra_width": 64,  # N(0,1) also at this width: its per-layer gain grows with sqrt(width) (G1 row)
             "extra_inits": ("normal",),
-            "n_examples": 128,  # inputs per seed: variances over 128 x width values per layer
+            "n_examples": 32,  # inputs per seed: variances over 32 x width values per layer
             "seeds": 10,
-            "map_batch": 6,  # conditions evaluated at once (memory: depth x examples x width floats each)
         },
         "gb": {
             "dataset": "fashion_mnist",  # Glorot & Bengio's Figs 6-7 use Shapeset-3x2 (not available here)
@@ -48,7 +49,7 @@ def get_config(preset: str | None = None):
             "width": 256,  # Glorot & Bengio: 1000 (paper preset)
             "scalings": ("standardised", "unit"),  # zero-mean unit-variance features; pixels in [0, 1]
             "n_examples": 256,  # inputs per seed for the moments and histograms
-            "jac_examples": 2,  # inputs per seed whose layer-to-layer Jacobians J_1..J_4 are decomposed (SVD)
+            "jac_examples": 1,  # inputs per seed whose layer-to-layer Jacobians J_1..J_4 are decomposed (SVD)
             "hist_bins": 40,
             "seeds": 10,
         },
@@ -57,13 +58,13 @@ def get_config(preset: str | None = None):
             "activations": ("tanh", "sigmoid", "softsign"),
             "inits": ("standard", "xavier_uniform"),
             "depth": 5,
-            "width": 128,  # Glorot & Bengio: 1000 units per layer
+            "width": 64,  # Glorot & Bengio: 1000 units per layer (paper preset)
             "optimizer": "sgd",
             "batch_size": 10,  # as in Glorot & Bengio
             "steps": 500,
             "log_every": 250,
-            "n_val": 1000,  # held out of the training set; learning rates are chosen on it, never on test
-            "n_eval": 1000,
+            "n_val": 500,  # held out of the training set; learning rates are chosen on it, never on test
+            "n_eval": 500,  # examples evaluated at each log point (the validation loss reads n_val of them)
             "learning_rates": (0.02, 0.07, 0.25),
             "seeds": 5,
         },
@@ -75,16 +76,17 @@ def get_config(preset: str | None = None):
             "base_init": "he_normal",
             "labels": ("xavier", "he"),
             "weight_scales": (0.7071067811865476, 1.0),
-            "width": 64,
+            "width": 32,
             "optimizer": "sgd",
             "batch_size": 16,
-            "steps": 1000,
-            "log_every": 50,
-            "n_eval": 512,  # training examples on which train loss/accuracy are logged
-            # R6: a log grid of 3 points per decade; each arm's best lr is the one with the lowest mean
-            # final training loss over seeds (diverged never chosen); a best at an edge of the grid run so
-            # far adds the next 3 points beyond it (same compile), up to lr_extensions times
-            "learning_rates": (0.01, 0.021544346900318832, 0.046415888336127774),
+            "steps": 2000,
+            "log_every": 100,
+            "n_eval": 256,  # training examples on which train loss/accuracy are logged
+            # R6: a log grid of 3 rates per decade for each arm (init), from a pilot on 0.001..0.46 where both
+            # arms' best rates at both depths lay inside it; an arm's best lr is the one with the lowest mean
+            # final training loss over seeds (diverged never chosen); a best at an edge of the rates tried adds
+            # as many more beyond it on the same lattice (another call), up to lr_extensions times
+            "learning_rates": (0.004641588833612777, 0.01, 0.021544346900318832, 0.046415888336127774),
             "lr_extensions": 3,
             "seeds": 10,
             "target_loss": 1.0,  # steps to reach this training cross-entropy (initial ~ ln 10 = 2.30)
@@ -180,21 +182,17 @@ def get_config(preset: str | None = None):
             "he.seeds": 3,
         },
         "paper": {
-            # Glorot & Bengio's widths (1000 units, 5 hidden layers; Table 1 on both data sets), He et al.'s
-            # depths at 10 seeds; the 50-layer profile at 1000 units with N(0,1) also at 250
+            # Glorot & Bengio's widths (1000 units, 5 hidden layers; Table 1 on both data sets, 10x the steps),
+            # He et al.'s depths at width 64 and 5000 steps; the 50-layer profile at 1000 units, N(0,1) also at 250
             "profile.width": 1000,
             "profile.extra_width": 250,
-            "profile.map_batch": 2,
             "gb.width": 1000,
             "glorot.datasets": ("fashion_mnist", "digits"),
             "glorot.width": 1000,
             "glorot.steps": 5000,
             "glorot.log_every": 500,
-            "glorot.learning_rates": (0.01, 0.021544346900318832, 0.046415888336127774, 0.1, 0.21544346900318832),
-            "glorot.seeds": 10,
-            "he.width": 256,
+            "he.width": 64,
             "he.steps": 5000,
-            "he.log_every": 100,
         },
     }.get(preset, {})
     return kc.build(fields, overrides)
