@@ -1,8 +1,8 @@
 """Config of experiments.convergence (claims H1, H3, H4, F5, C4, C5), decision rules revision 2 (shared/DECISIONS.md).
 
 Run:      python -m experiments.convergence --config configs/convergence.py:smoke
-Runtime:  default ~95 s on 2 idle CPU cores (measured on a quiet machine with the compile cache off: 96 s for the
-          process, 137 CPU s; the run itself 92 s = compile 15 s in 9 compiles (revision 1: 47) + execute 73 s,
+Runtime:  default ~90 s on 2 idle CPU cores (two runs on a quiet machine, compile cache off: 87-96 s for the process,
+          124-137 CPU s; the run itself 83-92 s = compile 14-15 s in 9 compiles (revision 1: 47) + execute 66-73 s,
           3.2 TFLOP; on a loaded machine 205 CPU s); smoke ~15 CPU s, 5 compiles (revision 1: 15).
 Paper:    ``paper`` (not run here): wider MLPs (64 x 3), 1,000 steps, Fashion-MNIST 5,000 training images, mnist1d
           added, the extra activations on every data set, the CNN on every data set for 1,000 steps, H4 on 256 / 1,024
