@@ -4,7 +4,7 @@ Run: python -m experiments.convergence --config configs/convergence.py:smoke
 
 An *arm* is (model, data set, activation, init) trained for every seed on a log grid of learning rates
 that is extended wherever a best rate lies at its edge (R6, :mod:`.sweep`). One compiled program per model
-structure serves every activation, rate, init and seed (:mod:`.population`); arms in :mod:`.measure`,
+structure serves every activation, rate, init and seed (:mod:`.population`); arms in :mod:`.measure` (swept in order by :mod:`.measure_arms`),
 tables in :mod:`.measure_tables` (H1, H3, C4) and :mod:`.measure_tables_acc` (F5, H4, C5), claims in
 :mod:`.claims`, figures in :mod:`.figures`. Comparisons are paired by seed (same init draw, same data order).
 """
@@ -15,7 +15,7 @@ import numpy as np
 
 from experiments.kit.experiment import Experiment
 
-from . import claims, measure
+from . import claims, measure_arms
 
 
 def summary(t, config) -> dict:
@@ -62,6 +62,6 @@ one log interval, so a ratio with more than {c.criteria.censoring.bound_fraction
 
 
 EXPERIMENT = Experiment(
-    "convergence", measurements={"train": measure.train_all}, claims=claims.CLAIMS, summary=summary, notes=notes
+    "convergence", measurements={"train": measure_arms.train_all}, claims=claims.CLAIMS, summary=summary, notes=notes
 )
 run = EXPERIMENT.run
