@@ -136,8 +136,9 @@ def test_eight_devices_give_the_numbers_of_one(both):
 
 def test_eight_devices_really_shard(both):
     _, eight = both
-    runs_args, data_args = eight["args"][:3], eight["args"][3:]
-    for a in runs_args:  # seeds, learning rates, weight scales: 6 runs padded to 8, one per device
+    runs_args, data_args = eight["args"][:4], eight["args"][4:]
+    assert len(runs_args) == 4
+    for a in runs_args:  # seeds, learning rates, weight scales, variants: 6 runs padded to 8, one per device
         assert a["shape"] == [8] and a["devices"] == 8 and not a["replicated"] and a["shard_rows"] == [1]
     assert len(data_args) == 6
     for a in data_args:  # x, y, eval and test sets: replicated, never split
@@ -155,5 +156,5 @@ def test_two_processes_give_the_numbers_of_one(both):
         for name in ("train_loss", "train_acc", "test_loss", "test_acc"):
             np.testing.assert_allclose(np.array(out["metrics"][name]), np.array(one["metrics"][name]), rtol=1e-5, atol=1e-6,
                                        err_msg=name)
-        for a in out["args"][:3]:  # each process holds 4 of the 8 run slots, one per local device
+        for a in out["args"][:4]:  # each process holds 4 of the 8 run slots, one per local device
             assert a["shape"] == [8] and a["devices"] == 8 and a["shard_rows"] == [1]
