@@ -1,137 +1,162 @@
-"""Claims F5, H4 and C5 of experiments.convergence: final accuracy, train-test gap, stable learning rates.
+"""Claims F5, H4 and C5 of experiments.convergence: final accuracy, train-test gap, stable rates (revision 2).
 
-Each claim is a pure function of the tables of :mod:`.measure_tables` and the config.
+Each claim is a pure function of the tables of :mod:`.measure_tables_acc` and the config.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
+
 import pandas as pd
 
-from experiments.kit.claim import Decision, Part, claim, on_interval, part
+from experiments.kit.claim import Decision, claim, compare, part
 
-from .claims_speed import with_parts
 from .figures import c5_stability, f5_accuracy_vs_relu, h4_small_data
-from .measure_tables import h4_datasets
+from .parts import bounded, ci_text, seeds_to_clear, with_parts
 
 
-def f5_flags(t, config) -> pd.DataFrame:
-    """F5's table with ``better``/``worse`` decided again from ``p_holm`` and ``criteria.f5.alpha``."""
-    df, alpha = t.f5_accuracy_vs_relu.copy(), config.criteria.f5.alpha
-    df["better"] = (df.p_holm < alpha) & (df.diff_pct > 0)
-    df["worse"] = (df.p_holm < alpha) & (df.diff_pct < 0)
-    return df
+def _f5_part(label: str, g: pd.DataFrame, config):
+    """A named rival: refuted if better on every data set, qualified if on some, supported if on none and not
+    better by the margin anywhere (TOST's upper test), else inconclusive; the value is its largest difference."""
+    crit, base = config.criteria.f5, config.baseline
+    alpha = float(crit.alpha)
+    better, not_better = (g.p_better_holm < alpha).to_numpy(), (g.p_not_better_holm < alpha).to_numpy()
+    if better.all():
+        verdict = "refuted"
+    elif better.any():
+        verdict = "qualified"
+    else:
+        verdict = "supported" if not_better.all() else "inconclusive"
+    top = g.loc[g.diff_pp_hi.idxmax()]
+    need = max(seeds_to_clear(r.diff_pp, r.diff_pp_lo, r.diff_pp_hi, int(r.n_seeds), float(crit.margin_pp) if
+                              r.diff_pp < float(crit.margin_pp) else 0.0) for r in g.itertuples())
+    decide = f"; would decide: about {need:g} seeds (CI half-width ~ 1/sqrt(n))" if verdict == "inconclusive" else ""
+    where = ", ".join(f"{r.dataset} {r.diff_pp:+.2f} [{r.diff_pp_lo:+.2f}, {r.diff_pp_hi:+.2f}] (lr {r.learning_rate:g} "
+                      f"vs {r.baseline_learning_rate:g})" for r in g.itertuples())
+    return part(f"{label} does not beat {base} consistently", verdict, top.diff_pp, (top.diff_pp_lo, top.diff_pp_hi),
+                int(top.n_seeds), "pp test accuracy (rival - ReLU)",
+                f"MLP, {top.dataset} (largest upper bound), {top.init}, best validation rates{decide}; per data set {where}")
 
 
-def _f5_part(label: str, g: pd.DataFrame, config) -> Part:
-    crit = config.criteria.f5
-    consistent = len(g) >= crit.min_datasets and bool(g.better.all())
-    verdict = ("refuted" if label in crit.named else "qualified") if consistent else "supported"
-    top = g.loc[g.diff_pct.idxmax()] if g.diff_pct.notna().any() else None
-    value, ci = (np.nan, None) if top is None else (top.diff_pct, (top.diff_pct_lo, top.diff_pct_hi))
-    where = "" if top is None else f", best on {top.dataset}"
-    return part(f"{label} does not beat {config.baseline} consistently", verdict, value, ci, config.seeds,
-                "pp test accuracy", f"{len(g)} data set(s){where}; Holm over every rival")
-
-
-@claim("F5", reads=("f5_accuracy_vs_relu",), figure=f5_accuracy_vs_relu, evidence="f5_accuracy_vs_relu.csv")
+@claim("F5", reads=("f5_accuracy_vs_relu",), figure=f5_accuracy_vs_relu, evidence="f5_accuracy_vs_relu.csv",
+       revised_by="R4, R9; DECISIONS.md F5 row: named rivals only, Holm over them, 'not better' by TOST's upper test "
+       "at +0.5 pp")
 def f5(t, config) -> Decision:
-    """Leaky ReLU and ELU have not been shown to beat ReLU consistently: a part per rival activation."""
-    df, crit = f5_flags(t, config), config.criteria.f5
-    groups = list(df.groupby("activation"))
-    parts = [_f5_part(label, g, config) for label, g in groups]
-    consistent = [label for (label, _), p in zip(groups, parts) if p.verdict != "supported"]
-    top = df.loc[df.diff_pct.idxmax()] if df.p_t.notna().any() else None
-    wins = "; ".join(f"{r.activation} on {r.dataset} {r.diff_pct:+.2f} pp (Holm p={r.p_holm:.3g})"
-                     for r in df[df.better].itertuples()) or "none"
-    losses = "; ".join(f"{r.activation} on {r.dataset} {r.diff_pct:+.2f} pp" for r in df[df.worse].itertuples()) or "none"
-    stmt = (f"Paired final test accuracy minus {config.baseline}'s over {config.seeds} seeds, {len(df)} comparisons, "
-            f"Holm-corrected. Significantly better: {wins}. Significantly worse: {losses}. Consistent winners (better "
-            f"on every data set where run, >= {crit.min_datasets:g} data sets): {', '.join(consistent) or 'none'}.")
-    return Decision(
-        parts=parts or [part("rivals", "inconclusive", unit="pp test accuracy", condition="no rival trained")],
-        statement=with_parts(stmt, parts),
-        criterion=(f"a rival 'beats {config.baseline} consistently' if it is better with Holm-adjusted paired-t p < "
-                   f"{crit.alpha:g} on every data set where it was run (>= {crit.min_datasets:g}); a part per rival: "
-                   f"refuted if {'/'.join(crit.named)} does, qualified if another does, else supported; the claim by R2"),
-        key=None if top is None else f"{top.activation} does not beat {config.baseline} consistently",
-    )
-
-
-def h4_flags(t) -> tuple[pd.Series, pd.Series]:
-    """Per small set: RReLU's accuracy beats the baseline's (CI > 0); its train-test gap is smaller (CI < 0)."""
-    paired = t.h4_paired
-    return paired.acc_diff_pct_lo > 0, paired.gap_diff_pct_hi < 0
-
-
-@claim("H4", reads=("h4_small_data", "h4_paired"), figure=h4_small_data, evidence="h4_small_data.csv")
-def h4(t, config) -> Decision:
-    """RReLU's random slope regularises on small data: an accuracy part and a gap part per small set."""
-    paired, act, baseline = t.h4_paired, config.h4.activation, config.baseline
-    better, smaller = h4_flags(t)
-    parts = []
-    for r, b, s in zip(paired.itertuples(), better, smaller):  # legacy rule per part: supported if the CI is clear of 0
-        parts.append(part(f"{act} - {baseline} test accuracy on {r.dataset}", "supported" if b else "refuted",
-                          r.acc_diff_pct, (r.acc_diff_pct_lo, r.acc_diff_pct_hi), r.n_seeds, "pp test accuracy",
-                          f"{r.dataset}, each at its tuned learning rate"))
-        parts.append(part(f"{act} - {baseline} train-test gap on {r.dataset}", "supported" if s else "refuted",
-                          r.gap_diff_pct, (r.gap_diff_pct_lo, r.gap_diff_pct_hi), r.n_seeds, "pp train - test accuracy",
-                          f"{r.dataset}, each at its tuned learning rate"))
-    per = "; ".join(f"{r.dataset}: {act}-{baseline} acc {r.acc_diff_pct:+.2f} pp [{r.acc_diff_pct_lo:+.2f}, "
-                    f"{r.acc_diff_pct_hi:+.2f}], gap diff {r.gap_diff_pct:+.2f} pp [{r.gap_diff_pct_lo:+.2f}, "
-                    f"{r.gap_diff_pct_hi:+.2f}]" for r in paired.itertuples())
-    stmt = (f"On small training sets ({', '.join(h4_datasets(config))}): {per}. The other variants' accuracies and "
-            "train-test gaps (and their gap minus RReLU's) are in h4_small_data.csv.")
-    return Decision(
-        parts=parts or [part(f"{act} vs {baseline}", "inconclusive", unit="pp test accuracy", condition="no small set")],
-        statement=with_parts(stmt, parts),
-        criterion=(f"per small set, {act}'s test accuracy beats {baseline}'s (paired CI > 0) and its train-test gap is "
-                   f"smaller (CI < 0), each a part, supported if so, else refuted; supported on min_fraction = "
-                   f"{config.criteria.h4.min_fraction:g} of the sets means every part (R2); qualified if some hold"),
-        key=0,
-    )
-
-
-def c5_fractions(t, config) -> tuple[float, float, int, int, int, list[str]]:
-    """Fractions of data sets where the bounded have the larger median stable rate / the unbounded the lower
-    median best loss, those counts, the number of data sets with both kinds, and one line per data set."""
-    df, bounded = t.c5_stability, set(config.criteria.c5.bounded)
-    stable_wins, loss_wins, n, details = 0, 0, 0, []
-    for key, g in df.groupby("dataset"):
-        is_b = g.activation.isin(bounded)
-        b, u = g[is_b], g[~is_b]
-        if not len(b) or not len(u):
-            continue
-        n += 1
-        lr_b, lr_u = float(np.median(b.max_stable_learning_rate)), float(np.median(u.max_stable_learning_rate))
-        loss_b, loss_u = float(np.median(b.best_loss)), float(np.median(u.best_loss))
-        stable_wins += lr_b > lr_u
-        loss_wins += loss_u < loss_b
-        details.append(f"{key}: median max stable lr bounded {lr_b:g} vs unbounded {lr_u:g}, median best loss "
-                       f"bounded {loss_b:.3g} vs unbounded {loss_u:.3g}")
-    fractions = (stable_wins / n, loss_wins / n) if n else (float("nan"), float("nan"))
-    return (*fractions, stable_wins, loss_wins, n, details)
-
-
-@claim("C5", reads=("c5_stability", "sweep"), figure=c5_stability, evidence="c5_stability.csv")
-def c5(t, config) -> Decision:
-    """Bounded activations allow larger stable learning rates; unbounded reach a lower loss: one part each."""
-    frac_stable, frac_loss, stable_wins, loss_wins, n, details = c5_fractions(t, config)
-    m, bounded = config.criteria.c5.min_fraction, sorted(config.criteria.c5.bounded)
-    cond = f"{n} data set(s), MLP at {config.init} init, learning rates {tuple(config.learning_rates)}"
-    parts = [Part(name, on_interval(frac, frac, m, ">"), frac, None, config.seeds, "fraction of data sets", cond,
-                  "criteria.c5.min_fraction", ">")
-             for name, frac in (("bounded allow a larger stable learning rate", frac_stable),
-                                ("unbounded reach a lower best loss", frac_loss))]
-    stmt = ("; ".join(details) + f". Bounded allow a larger stable rate on {stable_wins}/{n} data sets; "
-            f"unbounded reach a lower loss on {loss_wins}/{n}. Grid {tuple(config.learning_rates)} (momentum "
-            f"{config.momentum}); a stable rate equal to the grid's top is a lower bound.")
+    """Leaky ReLU and ELU have not been shown to beat ReLU consistently: a part per named rival."""
+    df, crit = t.f5_accuracy_vs_relu, config.criteria.f5
+    named = df[df.named & (df.status == "ok")]
+    parts = [_f5_part(label, named[named.activation == label], config) for label in crit.named
+             if (named.activation == label).any()]
+    if not parts:
+        parts = [part("named rivals", "inconclusive", unit="pp test accuracy", condition="no named rival trained")]
+    others = df[~df.named & (df.status == "ok")]
+    beside = "; ".join(f"{r.activation} on {r.dataset} {r.diff_pp:+.2f} pp" for r in others.itertuples()) or "none"
+    stmt = (f"Test accuracy minus {config.baseline}'s at each arm's best validation rate (picked on {config.seeds} "
+            f"seeds), paired over {config.accuracy_seeds} seeds: {'; '.join(p.condition.split('per data set ')[-1] for p in parts)} (pp). Holm over the "
+            f"{len(named)} named comparisons. Not in the verdict (R4): {beside}. Published: "
+            f"{config.published.f5}.")
     return Decision(
         parts=parts, statement=with_parts(stmt, parts),
-        criterion=(f"supported if on more than min_fraction = {m:g} of data sets the bounded {bounded} have a larger "
-                   "median largest stable learning rate AND the unbounded a lower median best final training loss "
-                   "(one part each); qualified if one of the two"),
-        key=0,
+        criterion=(f"per named rival ({', '.join(crit.named)}) and data set: better if the Holm-adjusted one-sided "
+                   f"p (rival - {config.baseline} > 0) < alpha = {crit.alpha:g}; not better if the Holm-adjusted p of "
+                   f"TOST's upper test (difference < +margin_pp = {crit.margin_pp:g}) < {crit.alpha:g} (R9); a rival's "
+                   "part is refuted if better on every data set, qualified if on some, supported if on none and not "
+                   "better on all, else inconclusive; the claim by R2"),
+    )
+
+
+@claim("H4", reads=("h4_small_data", "h4_paired"), figure=h4_small_data, evidence="h4_paired.csv",
+       revised_by="R1, R9; DECISIONS.md H4 row: decided only where ReLU overfits (gap >= 10 pp), equivalence by TOST "
+       "within +-0.5 pp; non-significance is not a refutation")
+def h4(t, config) -> Decision:
+    """RReLU's random slope regularises: a part per small training set where ReLU overfits."""
+    crit, act, base = config.criteria.h4, config.h4.activation, config.baseline
+    parts = []
+    for _, r in t.h4_paired.iterrows():
+        cond = (f"MLP on {r.dataset} (first {int(r.n_train)} training images): {act} lr {r.learning_rate:g} vs {base} "
+                f"lr {r.baseline_learning_rate:g} (he_normal, best validation rates); {base} train - test gap "
+                f"{ci_text(r, 'baseline_gap_pp', 1)} pp")
+        name = f"{act} - {base} test accuracy on {r.dataset}"
+        if not r.baseline_gap_pp_lo >= crit.min_gap_pp:
+            parts.append(part(name, "inconclusive", r.diff_pp, (r.diff_pp_lo, r.diff_pp_hi), int(r.n_seeds),
+                              "pp test accuracy", cond + f": not the regime (gap CI lo < {crit.min_gap_pp:g} pp); a "
+                              "smaller training set or longer training would decide"))
+            continue
+        p = compare(name, dict(r), config, "criteria.h4.min_gain_pp", ">", unit="pp test accuracy", value_key="diff_pp",
+                    condition=cond)
+        if p.verdict == "inconclusive" and bool(r.equivalent):
+            p = dataclasses.replace(p, verdict="refuted", condition=cond + f"; equivalent within +-{crit.margin_pp:g} pp "
+                                    f"(TOST 90% CI [{r.tost_lo:+.2f}, {r.tost_hi:+.2f}])")
+        elif p.verdict == "inconclusive":
+            need = seeds_to_clear(r.diff_pp, r.diff_pp_lo, r.diff_pp_hi, int(r.n_seeds), float(crit.min_gain_pp))
+            p = dataclasses.replace(p, condition=cond + f"; would decide: about {need:g} seeds (CI half-width ~ 1/sqrt(n))")
+        parts.append(p)
+    if not parts:
+        parts = [part(f"{act} vs {base}", "inconclusive", unit="pp test accuracy", condition="no small set trained")]
+    small = t.h4_small_data
+    others = "; ".join(f"{r.dataset} {r.activation}: test {r.test_acc_pp:.1f} pp, gap {ci_text(r, 'gap_pp', 1)} pp"
+                       for r in small.itertuples() if r.status == "ok")
+    per = "; ".join(f"{r.dataset}: {act} - {base} {ci_text(r, 'diff_pp', 2, True)} pp (TOST 90% CI "
+                    f"[{r.tost_lo:+.2f}, {r.tost_hi:+.2f}]), {base} gap {ci_text(r, 'baseline_gap_pp', 1)} pp"
+                    for r in t.h4_paired.itertuples())
+    stmt = (f"On small training sets, each variant at its best validation rate: {per}. Every variant: {others}. "
+            f"Published: {config.published.h4}.")
+    return Decision(
+        parts=parts, statement=with_parts(stmt, parts),
+        criterion=(f"per small set, only where {base} overfits (train - test gap CI lo >= min_gap_pp = "
+                   f"{crit.min_gap_pp:g} pp, else inconclusive): {act} - {base} test accuracy supported if its 95% CI "
+                   f"lies above min_gain_pp = {crit.min_gain_pp:g}, refuted if at or below it or equivalent within "
+                   f"+-margin_pp = {crit.margin_pp:g} pp (TOST at 5%, R9), else inconclusive; the claim by R2"),
+    )
+
+
+def _c5_bound(r) -> str:
+    top_b, top_u = bool(r.bounded_at_top), bool(r.unbounded_at_top)
+    return {(False, False): "exact", (True, False): "lower", (False, True): "upper"}.get((top_b, top_u), "none")
+
+
+def _c5_parts(r, config) -> list:
+    pair, cond = f"{r.bounded} vs {r.unbounded} on {r.dataset}", f"MLP on {r.dataset}, customary inits"
+    if r.status != "ok":
+        return [part(f"({q}) {pair}", "inconclusive", unit=u, condition=cond + "; no rate trains")
+                for q, u in (("a", "log10 lr ratio"), ("b", "nats"), ("c", "log10 lr ratio"))]
+    return [
+        bounded(f"(a) stability: {pair}", dict(r), config, "criteria.c5.min_lr_decades", ">=", value_key="stability_log10",
+                unit="log10 (largest training lr, bounded/unbounded)", bound=_c5_bound(r), condition=cond),
+        compare(f"(b) efficiency: {pair}", dict(r), config, "criteria.c5.min_loss_gap", ">", value_key="loss_gap",
+                unit="nats (final training loss, bounded - unbounded)", condition=cond + ", each at its best-loss rate"),
+        compare(f"(c) smaller lr: {pair}", dict(r), config, "criteria.c5.min_lr_decades", ">=", value_key="best_lr_log10",
+                unit="log10 (best lr, bounded/unbounded)", condition=cond),
+    ]
+
+
+@claim("C5", reads=("c5_stability", "c5_pairs"), figure=c5_stability, evidence="c5_stability.csv",
+       revised_by="R2, R8; DECISIONS.md C5 row: 'stable' = >= 80% of seeds train (loss below half its initial value), "
+       "named sets fixed before running, every pair decided on its CI")
+def c5(t, config) -> Decision:
+    """Bounded outputs train at larger rates; unbounded reach lower losses and need smaller rates: parts per pair."""
+    crit = config.criteria.c5
+    parts = [p for _, r in t.c5_pairs.iterrows() for p in _c5_parts(r, config)]
+    if not parts:
+        parts = [part("bounded vs unbounded", "inconclusive", condition="no named pair trained")]
+    act = "; ".join(f"{r.dataset} {r.activation}: trains up to lr {r.max_train_learning_rate:g}"
+                    f"{' (a lower bound: the largest tried)' if r.lower_bound else ''}, best lr {r.best_learning_rate:g}, "
+                    f"loss {ci_text(r, 'best_loss', 3)}" for r in t.c5_stability.itertuples()
+                    if r.max_train_learning_rate == r.max_train_learning_rate)
+    counts = "; ".join(f"({q}) {sum(p.verdict == 'supported' for p in parts if p.part.startswith(f'({q})'))}/"
+                       f"{sum(p.part.startswith(f'({q})') for p in parts)} pairs supported" for q in "abc")
+    stmt = (f"Bounded {', '.join(crit.bounded)} vs unbounded {', '.join(crit.unbounded)} (named before running), "
+            f"momentum {config.momentum:g}, each at its customary init: {act}. {counts}.")
+    return Decision(
+        parts=parts, statement=with_parts(stmt, parts),
+        criterion=(f"per data set and (bounded, unbounded) pair: (a) the largest lr at which >= min_train_fraction = "
+                   f"{crit.min_train_fraction:g} of seeds train (final loss < {config.criteria.trained.loss_fraction:g} x "
+                   f"initial) is larger for the bounded: log10 ratio CI (bootstrap over seeds) at or above "
+                   f"min_lr_decades = {crit.min_lr_decades:g}, the largest rate tried a bound (R7-like); (b) "
+                   f"the unbounded reaches a lower final training loss at its best rate: bounded - unbounded CI above "
+                   f"min_loss_gap = {crit.min_loss_gap:g}; (c) the unbounded's best rate is no larger: log10 ratio CI at "
+                   f"or above {crit.min_lr_decades:g}; refuted when the CI lies on the other side, else "
+                   "inconclusive; the claim by R2"),
     )
 
 

@@ -1,124 +1,138 @@
-"""Claims H1, H3 and C4 of experiments.convergence: steps to a training-error threshold (and H3's accuracy).
+"""Claims H1, H3 and C4 of experiments.convergence: steps to a threshold (and H3's accuracy), revision 2.
 
-Each claim is a pure function of the tables of :mod:`.measure_tables` and the config. A step
-ratio of 1 means "as fast"; it is the meaning of "faster", not a tunable threshold.
+Each claim is a pure function of the tables of :mod:`.measure_tables` and the config. Step ratios are
+censoring-aware ratios of medians (R7): a bound decides only what it guarantees (:func:`.parts.bounded`).
 """
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
-from experiments.kit.claim import Decision, Part, claim, on_interval, part
+from experiments.kit.claim import Decision, claim, compare, part
 
 from .figures import h1_step_ratios
+from .parts import BOUND_MARK, bounded, ci_text, with_parts
 
-AS_FAST = 1.0  # step ratio of two equally fast activations
-
-
-def with_parts(statement: str, parts) -> str:
-    """The statement followed by every part's verdict (R2)."""
-    return f"{statement} Parts: " + "; ".join(f"{p.part}: {p.verdict}" for p in parts) + "."
+H1_CRITERIA = ("criteria.h1", "criteria.censoring")
 
 
-def h1_core(t, config) -> pd.DataFrame:
-    """The rows of H1's table the verdict reads (``criteria.h1.activations`` over the baseline)."""
-    df = t.h1_step_ratios
-    return df[df.activation.isin(list(config.criteria.h1.activations))]
+def _arms(r, base: str) -> str:
+    return (f"{r.activation} lr {r.learning_rate:g} ({r.init}) vs {base} lr {r.baseline_learning_rate:g} "
+            f"({r.baseline_init})")
 
 
-def h1_summary(core: pd.DataFrame) -> tuple[float, float]:
-    """Revision 1's numbers: the fraction of ratios with CI > 1 and their geometric mean."""
-    frac = float((core.ratio_lo > AS_FAST).to_numpy().mean()) if len(core) else float("nan")
-    geo = float(np.exp(np.nanmean(np.log(core.ratio)))) if len(core) else float("nan")
-    return frac, geo
+def _init_name(r) -> str:
+    """``std 0.01`` for a small-init arm, else the init's name (C4's rows)."""
+    return r.init if r.init_std != r.init_std else f"std {r.init_std:g}"
 
 
-@claim("H1", reads=("h1_step_ratios",), figure=h1_step_ratios, evidence="h1_step_ratios.csv")
+def _censoring(r) -> str:
+    return f"censored {int(r.n_censored)}/{int(r.n_seeds)} vs {int(r.baseline_n_censored)}/{int(r.n_seeds)}"
+
+
+@claim("H1", reads=("h1_step_ratios",), figure=h1_step_ratios, evidence="h1_step_ratios.csv", criteria=H1_CRITERIA,
+       revised_by="R6, R7; DECISIONS.md H1 row: parts per (model, data set) and activation, ReLU with He init, each "
+       "arm's own best lr on a 3-per-decade grid, censored ratios as bounds")
 def h1(t, config) -> Decision:
-    """With SGD, ReLU converges much faster than sigmoid/tanh: one part per (model, data set, activation)."""
-    crit, baseline, core = config.criteria.h1, config.baseline, h1_core(t, config)
-    frac, geo = h1_summary(core)
-    parts = [Part(f"{r.model}/{r.dataset} {r.activation}/{baseline}",
-                  on_interval(r.ratio_lo, r.ratio_hi, crit.min_ratio, ">", floor=AS_FAST), r.ratio,
-                  (r.ratio_lo, r.ratio_hi), int(r.n_seeds), "step ratio",
-                  f"{r.model} on {r.dataset}, learning rates {r.learning_rate:g} vs {r.relu_learning_rate:g}",
-                  "criteria.h1.min_ratio", ">")
-             for r in core.itertuples()]
+    """With SGD, ReLU converges much faster than sigmoid/tanh: one part per (model, data set) and activation."""
+    crit, base, df = config.criteria.h1, config.baseline, t.h1_step_ratios
+    rows = [r for _, r in df.iterrows() if r.activation in tuple(crit.activations)]
+    rows.sort(key=lambda r: (r.model != "mlp", r.dataset, tuple(crit.activations).index(r.activation)))
+    parts = []
+    for r in rows:
+        cond = f"{r.model} on {r.dataset}: {_arms(r, base)}; {_censoring(r)}" if r.status != "diverged" else \
+            f"{r.model} on {r.dataset}"
+        parts.append(bounded(f"{r.activation}/{base} steps, {r.model}/{r.dataset}", dict(r), config,
+                             "criteria.h1.min_ratio", ">", unit="step ratio (activation/ReLU)", condition=cond,
+                             value_key="ratio", floor="criteria.h1.as_fast", bound=r.bound))
     if not parts:
-        parts = [part(f"{'/'.join(crit.activations)} vs {baseline}", "inconclusive", unit="step ratio",
-                      condition="no such population trained")]
-    head = [p for p, r in zip(parts, core.itertuples()) if r.activation == crit.activations[0]]
-    cells_txt = "; ".join(f"{r.model}/{r.dataset} {r.activation}/{baseline} {r.ratio:.2f} [{r.ratio_lo:.2f}, {r.ratio_hi:.2f}]"
-                          for r in core.itertuples())
-    stmt = (f"Steps to the training-error threshold at each activation's fastest stable learning rate: {cells_txt}. "
-            f"{frac:.0%} of {'/'.join(crit.activations)}-vs-{baseline} cells have a CI above 1; geometric-mean ratio "
-            f"{geo:.2f} (published tanh/ReLU: {config.published.h1_ratio:g}x). Ratios with non-reaching seeds are lower "
-            "bounds (never-reached counted as budget + one log interval).")
+        parts = [part(f"{'/'.join(crit.activations)} vs {base}", "inconclusive", unit="step ratio",
+                      condition="no such arm trained")]
+    cells = "; ".join(f"{r.model}/{r.dataset} {r.activation}/{base} {BOUND_MARK[r.bound]}{ci_text(r, 'ratio')} "
+                      f"({_arms(r, base)}, {_censoring(r)})" for r in rows if r.status != "diverged")
+    tanh_cnn = [r for r in rows if r.activation == "tanh" and r.model == "cnn"]
+    ours = "; ".join(f"ours on the CNN/{r.dataset}: {ci_text(r, 'ratio')}" for r in tanh_cnn) or "no CNN run"
+    stmt = (f"Median steps to the training-error threshold, each arm at its fastest stable learning rate on a "
+            f"{int(config.lr_grid.per_decade)}-per-decade grid and its customary init (R6): {cells}. Published tanh/ReLU "
+            f"{config.published.h1_ratio:g}x (Krizhevsky et al. 2012, 4-layer CNN, CIFAR-10); {ours}. '>=' / '<=': a "
+            "lower / upper bound (R7).")
     return Decision(
         parts=parts, statement=with_parts(stmt, parts),
-        criterion=(f"per (model, data set) and activation in {'/'.join(crit.activations)}: the step ratio over "
-                   f"{baseline} is supported if its 95% CI lies above min_ratio = {crit.min_ratio:g}, qualified if above "
-                   f"1 but not wholly above {crit.min_ratio:g}, refuted if at or below 1, else inconclusive; the claim "
-                   f"by R2 (revision 1 asked >= {crit.min_fraction:g} of the ratios with CI > 1 and their geometric "
-                   f"mean >= {crit.min_ratio:g}; both reported)"),
-        key=head[0].part if head else None,
+        criterion=(f"per (model, data set) and activation in {'/'.join(crit.activations)}: the ratio of median steps "
+                   f"over {base}'s is supported if its 95% CI lies above min_ratio = {crit.min_ratio:g} ('much faster'), "
+                   f"qualified if above as_fast = {crit.as_fast:g} only, refuted if at or below {crit.as_fast:g}, else "
+                   f"inconclusive (R3); an arm with more than bound_fraction = "
+                   f"{config.criteria.censoring.bound_fraction:g} of its seeds censored makes the ratio a bound, which "
+                   f"decides only what it guarantees; censoring in both arms (both_fraction = "
+                   f"{config.criteria.censoring.both_fraction:g} and above) is inconclusive (R7); the claim by R2"),
     )
 
 
-@claim("H3", reads=("h3_prelu_vs_relu", "h3_pooled"), evidence="h3_prelu_vs_relu.csv")
+@claim("H3", reads=("h3_prelu_vs_relu",), evidence="h3_prelu_vs_relu.csv", criteria=("criteria.h3",),
+       revised_by="R2, R3, R6; DECISIONS.md H3 row: a faster part and an accuracy part per data set, each arm at its "
+       "own best lr, accuracy on the CI (no pooling over data sets)")
 def h3(t, config) -> Decision:
-    """PReLU converges faster than ReLU (a step-ratio part per data set) and is more accurate (pooled part)."""
-    df, pooled, act, baseline = t.h3_prelu_vs_relu, t.h3_pooled.iloc[0], config.h3.activation, config.baseline
-    n = int(pooled.n_seeds)
-    ci = (pooled.diff_pct_lo, pooled.diff_pct_hi) if n else None
-    # legacy rule (R3 would call a CI across 0 inconclusive): supported if the CI lies above 0, else refuted
-    accuracy = part(f"{act} - {baseline} test accuracy, averaged over data sets",
-                    "supported" if pooled.diff_pct_lo > 0 else "refuted", pooled.diff_pct, ci, n, "pp test accuracy",
-                    f"mean over {int(pooled.datasets)} data set(s) per seed, each activation at its tuned learning rate")
-    faster = [Part(f"{baseline}/{act} steps on {r.dataset}", on_interval(r.steps_relu_over_prelu_lo, r.steps_relu_over_prelu_hi,
-                                                                       AS_FAST, ">"),
-                   r.steps_relu_over_prelu, (r.steps_relu_over_prelu_lo, r.steps_relu_over_prelu_hi), n, "step ratio",
-                   f"{r.dataset}, learning rates {r.relu_learning_rate:g} vs {r.prelu_learning_rate:g}")
-              for r in df.itertuples()]
-    parts = [accuracy, *faster]
-    per = "; ".join(f"{r.dataset} {r.diff_pct:+.2f} pp [{r.diff_pct_lo:+.2f}, {r.diff_pct_hi:+.2f}], steps ReLU/PReLU "
-                    f"{r.steps_relu_over_prelu:.2f} [{r.steps_relu_over_prelu_lo:.2f}, {r.steps_relu_over_prelu_hi:.2f}]"
-                    for r in df.itertuples())
-    stmt = (f"PReLU minus ReLU test accuracy averaged over data sets {pooled.diff_pct:.3g} [{pooled.diff_pct_lo:.3g}, "
-            f"{pooled.diff_pct_hi:.3g}] pp (published +1.03/+1.05/+1.2 pp on ImageNet); per data set: {per}. Learned "
-            "slopes (init 0.25) in prelu_slopes.csv.")
+    """PReLU converges faster than ReLU (a) and is more accurate (b): two parts per data set."""
+    act, base, crit = config.h3.activation, config.baseline, config.criteria.h3
+    published = tuple(config.published.h3_gain_pp)
+    parts, texts = [], []
+    for _, r in t.h3_prelu_vs_relu.iterrows():
+        speed = {"speedup": r.speedup, "speedup_lo": r.speedup_lo, "speedup_hi": r.speedup_hi, "n_seeds": r.speed_n_seeds}
+        parts.append(bounded(f"(a) {base}/{act} steps on {r.dataset}", speed, config, "criteria.h3.min_speedup", ">",
+                             unit="step ratio (ReLU/PReLU)", value_key="speedup", bound=r.speed_bound,
+                             condition=f"MLP on {r.dataset}: {base} lr {r.speed_baseline_learning_rate:g} ({r.baseline_init}) "
+                             f"vs {act} lr {r.speed_learning_rate:g} ({r.init}), fastest rates"))
+        parts.append(compare(f"(b) {act} - {base} test accuracy on {r.dataset}", dict(r), config,
+                             "criteria.h3.min_gain_pp", ">", unit="pp test accuracy", value_key="gain_pp",
+                             condition=f"MLP on {r.dataset}: {act} lr {r.learning_rate:g} vs {base} lr "
+                             f"{r.baseline_learning_rate:g} (best validation rates), {r.init}"))
+        inside = [g for g in published if r.gain_pp_lo <= g <= r.gain_pp_hi]
+        texts.append(f"{r.dataset}: steps {base}/{act} {BOUND_MARK[r.speed_bound]}{ci_text(r, 'speedup')}, accuracy "
+                     f"{ci_text(r, 'gain_pp', sign=True)} pp ({'contains ' + ', '.join(f'+{g:g}' for g in inside) if inside else 'contains none of the published gains'})")
+    stmt = (f"{act} vs {base} per data set: {'; '.join(texts)}. Published: He et al. 2015 +{published[0]:g} / "
+            f"+{published[1]:g} pp top-1 on ImageNet (documents: +{published[2]:g} pp). Learned slopes (init 0.25) per "
+            "layer in prelu_slopes.csv.")
     return Decision(
         parts=parts, statement=with_parts(stmt, parts),
-        criterion=(f"accuracy part supported if the data-set-averaged {act} - {baseline} gain has its CI (confidence "
-                   f"{config.criteria.h3.confidence:g}) above 0, else refuted; a faster part per data set, supported if the "
-                   f"{baseline}/{act} step ratio CI lies above 1, refuted if at or below 1, else inconclusive; the claim by R2"),
-        key=accuracy.part,
+        criterion=(f"per data set: (a) faster: the {base}/{act} ratio of median steps (each at its fastest stable rate) "
+                   f"has its CI above min_speedup = {crit.min_speedup:g} (R7 bounds as in H1); (b) more accurate: {act} "
+                   f"- {base} test accuracy (each at its best validation rate) has its CI (confidence {crit.confidence:g}) "
+                   f"above min_gain_pp = {crit.min_gain_pp:g}; refuted when the CI lies on the other side, else "
+                   "inconclusive (R3); the claim by R2"),
     )
 
 
-@claim("C4", reads=("c4_step_ratios", "c4_small_init"), evidence="c4_small_init.csv")
+@claim("C4", reads=("c4_step_ratios", "c4_small_init"), evidence="c4_step_ratios.csv", criteria=("criteria.c4",),
+       revised_by="R7; DECISIONS.md C4 row: steps to the loss the Glorot run reaches (not a fixed accuracy), ratio "
+       "CI <= 1.5 is efficient, fully censored arms inconclusive")
 def c4(t, config) -> Decision:
-    """From small initial weights sigmoid (f(0) != 0) needs more steps than tanh (f ~ x): a part per scale."""
-    ratios, slow, ref = t.c4_step_ratios, config.criteria.c4.activation, config.c4.reference
-    read = ratios[ratios.activation == slow]
-    parts = [Part(f"{slow}/{ref} steps on {r.dataset} from std {r.init_std:g}",
-                  on_interval(r.ratio_lo, r.ratio_hi, AS_FAST, ">"), r.ratio, (r.ratio_lo, r.ratio_hi), int(r.n_seeds),
-                  "step ratio", f"{r.dataset}, {config.c4.init} x weight scale (std {r.init_std:g}), tuned learning rates")
-             for r in read.itertuples()]
+    """Small initial weights train efficiently for f(x) ~ x (tanh), not for sigmoid: a part per activation and std."""
+    crit, ratios = config.criteria.c4, t.c4_step_ratios
+    roles = [(a, "<=", "efficient") for a in crit.efficient] + [(a, ">", "not efficient") for a in crit.inefficient]
+    parts = []
+    for label, side, word in roles:
+        for _, r in ratios[ratios.activation == label].iterrows():
+            cond = (f"{config.c4.dataset} MLP: N(0, {r.init_std:g}^2) lr {r.learning_rate:g} vs {r.reference_init} lr "
+                    f"{r.baseline_learning_rate:g}; steps to loss {r.target_loss:.3g}; {_censoring(r)}") \
+                if r.status != "diverged" else f"{config.c4.dataset} MLP, std {r.init_std:g}"
+            parts.append(bounded(f"{label} {word} from std {r.init_std:g}", dict(r), config, "criteria.c4.max_ratio",
+                                 side, unit="step ratio (small init/Glorot)", value_key="ratio", bound=r.bound,
+                                 condition=cond))
     if not parts:
-        parts = [part(f"{slow}/{ref} steps", "inconclusive", unit="step ratio", condition="no such population trained")]
-    txt = "; ".join(f"{r.dataset} std {r.init_std:g}: steps {r.activation}/{r.reference} {r.ratio:.2f} "
-                    f"[{r.ratio_lo:.2f}, {r.ratio_hi:.2f}]" for r in ratios.itertuples())
-    stmt = (f"From small initial weights ({config.c4.init} x weight scale) with each activation's fastest stable rate: "
-            f"{txt}. Never-reached counted as budget + one log interval (ratios are then lower bounds).")
-    others = sorted(set(ratios.activation) - {slow})
+        parts = [part("small init", "inconclusive", unit="step ratio", condition="no such arm trained")]
+    small = t.c4_small_init
+    losses = "; ".join(f"{r.activation} {_init_name(r)}: final loss {ci_text(r, 'final_loss')} (lr {r.learning_rate:g})"
+                       for r in small.itertuples() if r.learning_rate == r.learning_rate)
+    txt = "; ".join(f"{r.activation} std {r.init_std:g}: {BOUND_MARK[r.bound]}{ci_text(r, 'ratio')} ({_censoring(r)})"
+                    for r in ratios.itertuples() if r.status != "diverged")
+    stmt = (f"Steps to the loss each activation's {config.c4.reference_init} run reaches at "
+            f"{crit.target_step_fraction:.2g} of the budget (median seed at its fastest rate), from N(0, std^2) over from "
+            f"{config.c4.reference_init}, each arm at its own fastest rate: {txt}. Final training losses: {losses}.")
     return Decision(
         parts=parts, statement=with_parts(stmt, parts),
-        criterion=(f"a part per small init scale: supported if {slow} (f(0) != 0, slope 1/4) needs more steps than "
-                   f"{ref} (f ~ x), step ratio CI above 1; refuted if at or below 1, else inconclusive; the claim by R2 "
-                   f"(qualified if at some scales only); {', '.join(others) or 'no other activation'} reported beside"),
-        key=0,
+        criterion=(f"per small std, {'/'.join(crit.efficient)} (f ~ x near 0) is efficient if the ratio CI lies at or "
+                   f"below max_ratio = {crit.max_ratio:g}, {'/'.join(crit.inefficient)} is not efficient if the CI lies "
+                   f"above {crit.max_ratio:g}; the target loss is the reference run's median at target_step_fraction = "
+                   f"{crit.target_step_fraction:g} of the steps; R7 bounds decide only what they guarantee and both "
+                   "arms censored is inconclusive; other activations reported; the claim by R2"),
     )
 
 

@@ -1,83 +1,98 @@
-"""Figures of experiments.convergence, drawn from its tables (H1, F5, H4, C5)."""
+"""Figures of experiments.convergence, drawn from its tables (H1, F5, H4, C5) under R12 (kit.plots)."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
-from .measure_tables import h4_datasets
+from experiments.kit import plots
+
+
+def _one_legend_entry_per_label(ax) -> None:
+    """The status markers are drawn per series; the legend names each kind once."""
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), fontsize=6)
 
 
 def h1_step_ratios(t, config):
-    """Steps to the training-error threshold relative to the baseline, every activation (H1)."""
-    df = t.h1_step_ratios
-    fig, ax = plt.subplots(figsize=(8, 4))
-    labels = [f"{r.model}/{r.dataset}\n{r.activation}" for r in df.itertuples()]
-    x = np.arange(len(df))
-    ax.bar(x, df.ratio, color=["C3" if a in tuple(config.criteria.h1.activations) else "C0" for a in df.activation])
-    ax.errorbar(x, df.ratio, yerr=[df.ratio - df.ratio_lo, df.ratio_hi - df.ratio], fmt="none", ecolor="k", capsize=2)
-    ax.axhline(1.0, color="k", lw=0.8)
-    ax.axhline(config.published.h1_ratio, color="C2", ls="--", label="published tanh/ReLU (Krizhevsky 2012)")
-    ax.set_xticks(x, labels, rotation=90, fontsize=6)
+    """Median steps to the threshold over ReLU's, every activation and cell; censored cells marked, bounds named."""
+    df = t.h1_step_ratios[t.h1_step_ratios.status != "diverged"].copy()
+    arrow = {"lower": " (>=)", "upper": " (<=)", "none": " (?)", "exact": ""}
+    df["cell"] = [f"{r.model}/{r.dataset} {r.activation}{arrow[r.bound]}" for r in df.itertuples()]
+    fig = plots.bars_ci(df, "cell", "ratio", ylabel="median steps / ReLU's (95% CI)",
+                        title="H1: steps to the training-error threshold over ReLU's (each at its own best lr)",
+                        ref=float(config.criteria.h1.min_ratio))
+    ax = fig.axes[0]
+    ax.axhline(float(config.criteria.h1.as_fast), color="k", lw=0.8, ls=":", label="as fast (1)")
+    ax.axhline(float(config.published.h1_ratio), color="tab:green", ls="-.", label="published tanh/ReLU (Krizhevsky 2012)")
     ax.set_yscale("log")
-    ax.set_ylabel("steps(activation) / steps(ReLU)")
-    ax.set_title("H1: steps to the training-error threshold relative to ReLU (95% CI)")
     ax.legend(fontsize=7)
+    fig.set_size_inches(max(6.0, 0.45 * len(df) + 2), 4.2)
+    fig.tight_layout()
     return fig
 
 
 def f5_accuracy_vs_relu(t, config):
-    """Paired final test accuracy of each rival minus the baseline's (F5; green/red: Holm-significant)."""
-    df = t.f5_accuracy_vs_relu
-    fig, ax = plt.subplots(figsize=(8, 4))
-    x = np.arange(len(df))
-    ax.bar(x, df.diff_pct, color=["C2" if b else ("C3" if w else "C7") for b, w in zip(df.better, df.worse)])
-    ax.errorbar(x, df.diff_pct, yerr=[df.diff_pct - df.diff_pct_lo, df.diff_pct_hi - df.diff_pct], fmt="none",
-                ecolor="k", capsize=2)
-    ax.axhline(0, color="k", lw=0.8)
-    ax.set_xticks(x, [f"{r.dataset}\n{r.activation}" for r in df.itertuples()], rotation=90, fontsize=6)
-    ax.set_ylabel("test accuracy - ReLU's (percentage points)")
-    ax.set_title("F5: final test accuracy vs ReLU, paired over seeds (95% CI; green/red: Holm-significant)")
+    """Rival minus ReLU test accuracy (pp) per data set; the margin of the not-better test; named rivals first."""
+    df = t.f5_accuracy_vs_relu[t.f5_accuracy_vs_relu.status == "ok"].copy()
+    df = pd.concat([df[df.named], df[~df.named]])
+    df["cell"] = [f"{r.dataset} {r.activation}{'' if r.named else ' (beside)'}" for r in df.itertuples()]
+    fig = plots.bars_ci(df, "cell", "diff_pp", ylabel="test accuracy - ReLU's (pp, 95% CI)",
+                        title="F5: each at its best validation lr, paired over seeds", ref=float(config.criteria.f5.margin_pp))
+    ax = fig.axes[0]
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.axhline(-float(config.criteria.f5.margin_pp), color="k", ls="--", lw=1)
+    ax.axhline(float(config.published.f5_elu_gain_pp), color="tab:green", ls="-.", label="published ELU (Clevert 2015)")
+    ax.legend(fontsize=7)
     return fig
 
 
 def h4_small_data(t, config):
-    """Test accuracy and train-test gap of every variant on the small training sets (H4)."""
-    keys = h4_datasets(config)
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-    done = t.h4_small_data[t.h4_small_data.status == "done"]
-    for ax, col, lo, hi, label in ((axes[0], "test_acc", "test_acc_lo", "test_acc_hi", "test accuracy"),
-                                   (axes[1], "gap", "gap_lo", "gap_hi", "train - test accuracy")):
-        for j, key in enumerate(keys):
-            g = done[done.dataset == key]
-            x = np.arange(len(g)) + j * (len(config.h4.variants) + 1)
-            ax.errorbar(x, g[col], yerr=[g[col] - g[lo], g[hi] - g[col]], fmt="o", capsize=2, label=key)
-            for xi, name in zip(x, g.variant):
-                ax.annotate(name, (xi, ax.get_ylim()[0]), rotation=90, fontsize=6, va="bottom")
-        ax.set_ylabel(label)
-        ax.set_xticks([])
-    axes[0].legend(fontsize=7)
-    fig.suptitle("H4: RReLU vs ReLU / Leaky / PReLU on small training sets (95% CI)")
+    """Train - test gap and test accuracy of every variant on the small training sets; ReLU's overfitting line."""
+    df = t.h4_small_data[t.h4_small_data.status == "ok"].copy()
+    df["cell"] = [f"{r.dataset} {r.activation}" for r in df.itertuples()]
+    fig, axes = plt.subplots(1, 2, figsize=(max(8.0, 0.5 * len(df) + 4), 3.8))
+    plots.bars_ci(df, "cell", "gap_pp", ax=axes[0], ylabel="train - test accuracy (pp)", title="gap",
+                  ref=float(config.criteria.h4.min_gap_pp))
+    paired = t.h4_paired
+    if len(paired):
+        margin = float(config.criteria.h4.margin_pp)
+        plots.bars_ci(paired, "dataset", "diff_pp", ax=axes[1], ylabel=f"{config.h4.activation} - {config.baseline} "
+                      "test accuracy (pp)", title="decision (95% CI); dotted: +-margin", ref=0.0)
+        for m in (-margin, margin):
+            axes[1].axhline(m, color="tab:gray", ls=":", lw=1)
+    fig.suptitle("H4: small training sets, each variant at its best validation lr; dashed left: ReLU must overfit")
+    fig.tight_layout()
     return fig
 
 
 def c5_stability(t, config):
-    """Final training loss against the learning rate per data set; dashed = bounded activation (C5)."""
-    bounded = set(config.criteria.c5.bounded)
-    base = t.sweep[(t.sweep.init == config.init) & (t.sweep.model == "mlp")]
-    shown = sorted(base.dataset.unique())  # every data set the verdict read
-    fig, axes = plt.subplots(1, max(len(shown), 1), figsize=(4 * max(len(shown), 1), 3.5), squeeze=False)
-    for ax, key in zip(axes[0], shown):
-        g = base[base.dataset == key]
-        for label, h in g.groupby("activation"):
-            ax.plot(h.learning_rate, h.final_train_loss, ("--" if label in bounded else "-") + "o", ms=3, label=label)
-            bad = h[h.n_diverged > 0]
-            ax.plot(bad.learning_rate, np.full(len(bad), np.nanmax(g.final_train_loss)), "x", color="k")
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("learning rate")
-        ax.set_title(key, fontsize=9)
-    axes[0][0].set_ylabel("final training loss (x: some seed diverged)")
-    axes[0][-1].legend(fontsize=6)
-    fig.suptitle("C5: final training loss vs learning rate; dashed = bounded activation")
+    """Per data set: the fraction of seeds that train and the final loss against the learning rate, the named
+    activations only (distinct colour, line style and marker each); diverged / collapsed points marked."""
+    crit = config.criteria.c5
+    named = [*crit.bounded, *crit.unbounded]
+    sweep = t.sweep[(t.sweep.model == "mlp") & t.sweep.activation.isin(named) & (t.sweep.init_scale == 1.0)
+                    & t.sweep.dataset.isin(list(config.grid.datasets))].copy()
+    sweep = sweep[[init == config.customary_init[a] for a, init in zip(sweep.activation, sweep.init)]]  # not C4's arms
+    sweep["fraction_trained"] = sweep.n_trained / sweep.n_seeds
+    sweep["status"] = np.where(sweep.n_diverged > 0, "diverged", np.where(sweep.n_collapsed > 0, "collapsed", "ok"))
+    sweep["activation"] = [f"{a} ({'bounded' if a in crit.bounded else 'unbounded'})" for a in sweep.activation]
+    keys = list(config.grid.datasets)
+    fig, axes = plt.subplots(2, len(keys), figsize=(5.2 * len(keys), 7.2), squeeze=False)
+    for j, key in enumerate(keys):
+        g = sweep[sweep.dataset == key].sort_values(["activation", "learning_rate"])
+        shift = {a: 0.012 * (i - (len(named) - 1) / 2) for i, a in enumerate(sorted(g.activation.unique()))}
+        g = g.assign(fraction_trained=g.fraction_trained + g.activation.map(shift))  # equal curves stay visible
+        plots.curves(g, "learning_rate", "fraction_trained", "activation", ax=axes[0][j], band=False, logy=False,
+                     title=f"{key}: fraction of seeds that train (offset +-0.03)")
+        axes[0][j].axhline(float(crit.min_train_fraction), color="k", ls="--", lw=1)
+        plots.curves(g.drop(columns="status"), "learning_rate", "final_train_loss", "activation", ax=axes[1][j],
+                     band=False, logy=True, title=f"{key}: final training loss (non-diverged seeds)")
+        for ax in axes[:, j]:
+            ax.set_xscale("log")
+            _one_legend_entry_per_label(ax)
+    fig.suptitle("C5: trains = final loss < half the initial; dashed: the 80% line of part (a)")
+    fig.tight_layout()
     return fig

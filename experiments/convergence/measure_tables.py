@@ -1,11 +1,15 @@
-"""The tables of experiments.convergence, one builder per claim, from the populations of :mod:`.measure`.
+"""Tables of experiments.convergence from the swept arms: the sweep, H1, H3 and C4 (speed).
 
-Everything a claim decides from is here, as a table: per-seed quantities (paired differences,
-step ratios, the data-set-averaged PReLU gain) are reduced to estimates with their 95% CI and
-``n_seeds`` before a claim sees them, so :meth:`Experiment.redecide` can decide again from the CSVs.
+Everything a claim decides from is reduced here to estimates with their 95% CI and ``n_seeds`` (CIs over
+seeds of one condition, R4), so :meth:`Experiment.redecide` decides again from the CSVs. Step ratios are
+ratios of medians with censored seeds entered at budget + one log interval (:func:`stats.censored_ratio`):
+``bound`` says whether the ratio is exact or a lower/upper bound (R7). Tables of F5, H4 and C5 are in
+:mod:`.measure_tables_acc`.
 """
 
 from __future__ import annotations
+
+import functools
 
 import ml_collections
 import numpy as np
@@ -13,178 +17,140 @@ import pandas as pd
 
 from experiments.kit import stats
 
+from . import sweep as sw
 from .measure import Runner, mlp_pairs
 
-SMALL_NORMAL_STD = 0.01  # small_normal's standard deviation (C4: weight_scales multiply it)
+
+def _crit(config):
+    c = config.criteria
+    return float(c.censoring.bound_fraction), float(c.c5.min_train_fraction), float(c.trained.loss_fraction)
 
 
-def h1_table(runner: Runner, config: ml_collections.ConfigDict) -> pd.DataFrame:
-    """H1: steps to the threshold of every activation over the baseline's, per (model, data set)."""
-    pairs, baseline = mlp_pairs(config), config.baseline
-    cells = [("mlp", d) for d in dict.fromkeys(d for d, _ in pairs)] + [("cnn", d) for d in config.cnn.datasets]
+def _mean_where(values: np.ndarray, ok: np.ndarray) -> float:
+    return float(np.mean(values[ok])) if ok.any() else float("nan")
+
+
+def sweep_rows(arm: sw.Arm, config: ml_collections.ConfigDict) -> list[dict]:
+    """One row per learning rate of ``arm``: counts by status (R8), medians and means over seeds, best flags."""
+    bound, mtf, lf = _crit(config)
+    margin = float(config.criteria.trained.accuracy_margin)
+    bests = {"best_speed": sw.best_speed(arm, bound), "best_val": sw.best_val(arm), "best_loss": sw.best_loss(arm, mtf, lf)}
     rows = []
-    for model_kind, key in cells:  # the table lists every activation trained; the verdict reads criteria.h1.activations
-        acts_here = [a for d, a in pairs if d == key] if model_kind == "mlp" else config.cnn.activations
-        base = runner.tuned(runner.cell(model_kind, key, baseline))
-        for label in acts_here:
-            if label == baseline:
-                continue
-            t = runner.tuned(runner.cell(model_kind, key, label))
-            if base is None or t is None:
-                rows.append({"model": model_kind, "dataset": key, "activation": label, "ratio": np.nan, "ratio_lo": np.nan,
-                             "ratio_hi": np.nan, "n_seeds": 0, "steps": np.nan, "relu_steps": np.nan, "n_reached": 0,
-                             "relu_n_reached": 0, "learning_rate": np.nan, "relu_learning_rate": np.nan, "status": "diverged"})
-                continue
-            r = stats.ratio_ci(t["steps"], base["steps"])
-            rows.append({"model": model_kind, "dataset": key, "activation": label, "ratio": r.mean, "ratio_lo": r.lo,
-                         "ratio_hi": r.hi, "n_seeds": r.n, "steps": float(t["steps"].mean()),
-                         "relu_steps": float(base["steps"].mean()), "n_reached": t["reached"],
-                         "relu_n_reached": base["reached"], "learning_rate": t["learning_rate"],
-                         "relu_learning_rate": base["learning_rate"], "status": "done"})
+    for lr in arm.lrs:
+        div, steps = arm.diverged(lr), arm.steps_to(lr)
+        collapsed, censored = ~div & ~arm.learned(lr, margin), ~div & ~np.isfinite(steps)
+        ok = ~div
+        mean = functools.partial(_mean_where, ok=ok)
+        status = "diverged" if div.any() else "collapsed" if collapsed.any() else "censored" if censored.any() else "ok"
+        rows.append({
+            "model": arm.model, "dataset": arm.dataset, "activation": arm.activation, "init": arm.init,
+            "init_scale": arm.init_scale, "learning_rate": lr, "n_seeds": len(div), "n_diverged": int(div.sum()),
+            "n_collapsed": int(collapsed.sum()), "n_censored": int(censored.sum()),
+            "n_trained": int(arm.trains(lr, lf).sum()), "median_steps": sw.median_inf(np.where(div, np.inf, steps)),
+            "final_train_loss": mean(arm.final_loss(lr)), "final_train_acc": mean(arm.get(lr, "train_acc")[:, -1]),
+            "val_acc": mean(arm.get(lr, "val_acc")), "test_acc": mean(arm.get(lr, "test_acc")), "status": status,
+            **{k: bool(v == lr) for k, v in bests.items()},
+            **{f"{k}_at_edge": bool(v == lr and lr in (arm.lrs[0], arm.lrs[-1])) for k, v in bests.items()},
+        })
+    return rows
+
+
+def ratio_row(num: sw.Arm, den: sw.Arm, lr_num: float | None, lr_den: float | None, steps_num, steps_den,
+              config, confidence: float = 0.95) -> dict:
+    """Censoring-aware ratio of median steps num/den at the given rates (status ``diverged`` if either has none)."""
+    bound = float(config.criteria.censoring.bound_fraction)
+    if lr_num is None or lr_den is None:
+        return {"ratio": np.nan, "ratio_lo": np.nan, "ratio_hi": np.nan, "n_seeds": 0, "bound": "none",
+                "status": "diverged"}
+    a, b = steps_num(lr_num), steps_den(lr_den)
+    r = stats.censored_ratio(a, b, num.budget + (num.steps[1] - num.steps[0]), bound, confidence)
+    return {"learning_rate": lr_num, "baseline_learning_rate": lr_den, "ratio": r.estimate.mean, "ratio_lo": r.estimate.lo,
+            "ratio_hi": r.estimate.hi, "n_seeds": r.estimate.n, "steps": sw.median_inf(a), "baseline_steps": sw.median_inf(b),
+            "n_censored": int(np.isinf(a).sum()), "baseline_n_censored": int(np.isinf(b).sum()), "bound": r.bound,
+            "status": "ok" if r.bound == "exact" else "censored",
+            "at_edge": bool(lr_num in (num.lrs[0], num.lrs[-1]) or lr_den in (den.lrs[0], den.lrs[-1]))}
+
+
+def h1_table(runner: Runner, config) -> pd.DataFrame:
+    """H1: steps to the threshold of every activation over the baseline's, per (model, data set), each at its
+    fastest stable rate and customary init (R6)."""
+    bound, base = _crit(config)[0], config.baseline
+    cells = [("mlp", d, a) for d, a in mlp_pairs(config)] + [("cnn", d, a) for d in config.cnn.datasets
+                                                              for a in config.cnn.activations]
+    rows = []
+    for model, key, label in cells:
+        if label == base:
+            continue
+        arm, ref = runner.arm(model, key, label), runner.arm(model, key, base)
+        row = ratio_row(arm, ref, sw.best_speed(arm, bound), sw.best_speed(ref, bound), arm.steps_to, ref.steps_to, config)
+        rows.append({"model": model, "dataset": key, "activation": label, "baseline": base, "init": arm.init,
+                     "baseline_init": ref.init, **row})
     return pd.DataFrame(rows)
 
 
-def f5_table(runner: Runner, config: ml_collections.ConfigDict) -> pd.DataFrame:
-    """F5: paired final test accuracy of each rival minus the baseline's, Holm-corrected over the rivals."""
-    rows, skip = [], {config.baseline, *config.f5.excluded}
-    for key, label in mlp_pairs(config):
-        if label in skip:
-            continue  # F5 is about ReLU's rivals of the same family (H3 and H4 cover PReLU and RReLU)
-        base = runner.tuned(runner.cell("mlp", key, config.baseline))
-        t = runner.tuned(runner.cell("mlp", key, label))
-        if base is None or t is None:
-            rows.append({"dataset": key, "activation": label, "diff_pct": np.nan, "diff_pct_lo": np.nan,
-                         "diff_pct_hi": np.nan, "p_t": np.nan, "status": "diverged"})
-            continue
-        p = stats.paired(t["test_acc"], base["test_acc"])
-        rows.append({"dataset": key, "activation": label, "acc": float(np.mean(t["test_acc"])),
-                     "relu_acc": float(np.mean(base["test_acc"])), "diff_pct": 100 * p.diff.mean,
-                     "diff_pct_lo": 100 * p.diff.lo, "diff_pct_hi": 100 * p.diff.hi, "p_t": p.p_t, "status": "done"})
-    df = pd.DataFrame(rows)
-    ok = df.p_t.notna()
-    df["p_holm"] = np.nan
-    df.loc[ok, "p_holm"] = stats.holm(df.loc[ok, "p_t"].to_numpy())
-    alpha = config.criteria.f5.alpha
-    df["better"] = (df.p_holm < alpha) & (df.diff_pct > 0)
-    df["worse"] = (df.p_holm < alpha) & (df.diff_pct < 0)
-    return df
-
-
-def h3_tables(runner: Runner, config: ml_collections.ConfigDict) -> dict[str, pd.DataFrame]:
-    """H3: PReLU vs the baseline per data set, the learned slopes, and the data-set-averaged gain."""
-    rows, slope_rows, diffs = [], [], []
-    confidence = config.criteria.h3.confidence
+def h3_tables(runner: Runner, config) -> dict[str, pd.DataFrame]:
+    """H3 per data set: (a) ReLU/PReLU steps at the fastest rates; (b) PReLU - ReLU test accuracy (pp) at the
+    best validation rates; the learned slopes per layer at PReLU's best validation rate."""
+    bound, act, base = _crit(config)[0], config.h3.activation, config.baseline
+    confidence = float(config.criteria.h3.confidence)
+    rows, slope_rows = [], []
     for key in config.grid.datasets:
-        base = runner.tuned(runner.cell("mlp", key, config.baseline))
-        t = runner.tuned(runner.cell("mlp", key, config.h3.activation))
-        if base is None or t is None:
-            continue
-        p = stats.paired(t["test_acc"], base["test_acc"], confidence)
-        r = stats.ratio_ci(base["steps"], t["steps"], confidence)
-        diffs.append(t["test_acc"] - base["test_acc"])
-        rows.append({"dataset": key, "prelu_acc": float(t["test_acc"].mean()), "relu_acc": float(base["test_acc"].mean()),
-                     "diff_pct": 100 * p.diff.mean, "diff_pct_lo": 100 * p.diff.lo, "diff_pct_hi": 100 * p.diff.hi,
-                     "p_t": p.p_t, "steps_relu_over_prelu": r.mean, "steps_relu_over_prelu_lo": r.lo,
-                     "steps_relu_over_prelu_hi": r.hi, "prelu_learning_rate": t["learning_rate"],
-                     "relu_learning_rate": base["learning_rate"], "published_gain_pct": config.published.h3_gain_pct})
-        for layer in range(t["slopes"].shape[-1]):
-            s = stats.mean_ci(t["slopes"][:, layer], confidence)
-            slope_rows.append({"dataset": key, "layer": layer, "mean_slope": s.mean, "mean_slope_lo": s.lo,
-                               "mean_slope_hi": s.hi, "init": 0.25})
-    # per seed, the accuracy gain averaged over data sets; its CI is over seeds (R4)
-    pooled = stats.mean_ci(100 * np.mean(diffs, axis=0), confidence) if diffs else stats.mean_ci([], confidence)
-    pooled_row = {"datasets": len(diffs), "diff_pct": pooled.mean, "diff_pct_lo": pooled.lo, "diff_pct_hi": pooled.hi,
-                  "n_seeds": pooled.n}
-    return {"h3_prelu_vs_relu": pd.DataFrame(rows), "prelu_slopes": pd.DataFrame(slope_rows),
-            "h3_pooled": pd.DataFrame([pooled_row])}
+        p_arm, r_arm = runner.arm("mlp", key, act), runner.arm("mlp", key, base)
+        speed = ratio_row(r_arm, p_arm, sw.best_speed(r_arm, bound), sw.best_speed(p_arm, bound), r_arm.steps_to,
+                          p_arm.steps_to, config, confidence)
+        lr_p, lr_r = sw.best_val(p_arm), sw.best_val(r_arm)
+        row = {"dataset": key, "activation": act, "baseline": base, "init": p_arm.init, "baseline_init": r_arm.init,
+               "speedup": speed["ratio"], "speedup_lo": speed["ratio_lo"], "speedup_hi": speed["ratio_hi"],
+               "speed_n_seeds": speed["n_seeds"], "speed_bound": speed["bound"],
+               "speed_learning_rate": speed.get("baseline_learning_rate"), "speed_baseline_learning_rate":
+               speed.get("learning_rate"), "speed_n_censored": speed.get("baseline_n_censored"),
+               "speed_baseline_n_censored": speed.get("n_censored")}
+        if lr_p is not None and lr_r is not None:
+            p_arm, r_arm = sw.paired_arms(p_arm, lr_p, r_arm, lr_r)  # config.accuracy_seeds seeds at those rates
+            diff, n_out = sw.learned_diff(p_arm, lr_p, r_arm, lr_r, "test_acc", float(config.criteria.trained.accuracy_margin))
+            d = stats.mean_ci(100 * diff, confidence)
+            row.update({"learning_rate": lr_p, "baseline_learning_rate": lr_r, "gain_pp": d.mean, "gain_pp_lo": d.lo,
+                        "gain_pp_hi": d.hi, "n_seeds": d.n, "n_not_learned": n_out, "acc": float(np.mean(p_arm.get(lr_p, "test_acc"))),
+                        "baseline_acc": float(np.mean(r_arm.get(lr_r, "test_acc")))})
+            slopes = p_arm.get(lr_p, "slopes")
+            for layer in range(slopes.shape[1]):
+                s = stats.mean_ci(slopes[:, layer], confidence)
+                slope_rows.append({"dataset": key, "layer": layer, "learning_rate": lr_p, "mean_slope": s.mean,
+                                   "mean_slope_lo": s.lo, "mean_slope_hi": s.hi, "n_seeds": s.n, "init_slope": 0.25})
+        rows.append(row)
+    return {"h3_prelu_vs_relu": pd.DataFrame(rows), "prelu_slopes": pd.DataFrame(slope_rows)}
 
 
-def _h4_row(key: str, label: str, t: dict, base: dict | None, rr: dict | None) -> dict:
-    acc, gap = stats.mean_ci(t["test_acc"]), stats.mean_ci(t["gap"])
-    vs_relu = stats.paired(t["test_acc"], base["test_acc"]) if base is not None else None
-    vs_rr = stats.paired(t["gap"], rr["gap"]) if rr is not None else None
-    return {"dataset": key, "variant": label, "learning_rate": t["learning_rate"], "test_acc": acc.mean,
-            "test_acc_lo": acc.lo, "test_acc_hi": acc.hi, "gap": gap.mean, "gap_lo": gap.lo, "gap_hi": gap.hi,
-            "acc_minus_relu_pct": None if vs_relu is None else 100 * vs_relu.diff.mean,
-            "acc_minus_relu_pct_lo": None if vs_relu is None else 100 * vs_relu.diff.lo,
-            "acc_minus_relu_pct_hi": None if vs_relu is None else 100 * vs_relu.diff.hi,
-            "gap_minus_rrelu": None if vs_rr is None else vs_rr.diff.mean,
-            "gap_minus_rrelu_lo": None if vs_rr is None else vs_rr.diff.lo,
-            "gap_minus_rrelu_hi": None if vs_rr is None else vs_rr.diff.hi, "status": "done"}
+def c4_target(arm: sw.Arm, lr: float, fraction: float) -> float:
+    """The training loss the arm's median seed has at ``fraction`` of the budget (C4's target)."""
+    i = int(np.argmin(np.abs(arm.steps - fraction * arm.budget)))
+    return float(np.nanmedian(arm.get(lr, "train_loss")[:, i]))
 
 
-def h4_tables(runner: Runner, config: ml_collections.ConfigDict) -> dict[str, pd.DataFrame]:
-    """H4: every variant on the small training sets, and RReLU minus the baseline (accuracy, gap) per set."""
-    rows, paired_rows = [], []
-    for key in h4_datasets(config):
-        base = runner.tuned(runner.cell("mlp", key, config.baseline))
-        rr = runner.tuned(runner.cell("mlp", key, config.h4.activation))
-        for label in config.h4.variants:
-            t = runner.tuned(runner.cell("mlp", key, label))
-            if t is None:
-                rows.append({"dataset": key, "variant": label, "status": "diverged"})
-                continue
-            rows.append(_h4_row(key, label, t, base, rr))
-        if base is not None and rr is not None:
-            win, gap = stats.paired(rr["test_acc"], base["test_acc"]), stats.paired(rr["gap"], base["gap"])
-            paired_rows.append({"dataset": key, "activation": config.h4.activation, "baseline": config.baseline,
-                                "acc_diff_pct": 100 * win.diff.mean, "acc_diff_pct_lo": 100 * win.diff.lo,
-                                "acc_diff_pct_hi": 100 * win.diff.hi, "gap_diff_pct": 100 * gap.diff.mean,
-                                "gap_diff_pct_lo": 100 * gap.diff.lo, "gap_diff_pct_hi": 100 * gap.diff.hi,
-                                "n_seeds": win.diff.n})
-    columns = ["dataset", "activation", "baseline", "acc_diff_pct", "acc_diff_pct_lo", "acc_diff_pct_hi",
-               "gap_diff_pct", "gap_diff_pct_lo", "gap_diff_pct_hi", "n_seeds"]
-    return {"h4_small_data": pd.DataFrame(rows), "h4_paired": pd.DataFrame(paired_rows, columns=columns)}
+def c4_tables(runner: Runner, config, targets: dict) -> dict[str, pd.DataFrame]:
+    """C4: per activation and init (reference, small std), steps to the target loss at each arm's fastest rate for
+    it and the final loss there; and small-init over reference step ratios (censoring-aware)."""
+    c4, bound = config.c4, _crit(config)[0]
+    rows, ratio_rows = [], []
+    for label in c4.activations:
+        target = targets[label]
+        ref = runner.arm("mlp", c4.dataset, label, c4.reference_init)
+        def steps_of(arm, target=target):
+            return functools.partial(arm.steps_to_loss, target=target)
 
-
-def h4_datasets(config: ml_collections.ConfigDict) -> list[str]:
-    """H4's small training sets: ``h4.datasets`` and Fashion-MNIST subsampled to ``h4.fashion_sizes``."""
-    return list(config.h4.datasets) + [f"fashion_{n // 1000}k" for n in config.h4.fashion_sizes]
-
-
-def c4_tables(runner: Runner, config: ml_collections.ConfigDict) -> dict[str, pd.DataFrame]:
-    """C4: steps from small initial weights per activation and scale, and each one's ratio to the reference's."""
-    c4, rows, per_scale = config.c4, [], {}
-    for key in c4.datasets:
-        for label in c4.activations:
-            cell = runner.cell("mlp", key, label, init=c4.init, scales=tuple(c4.weight_scales))
-            for j, scale in enumerate(c4.weight_scales):
-                t = runner.tuned(cell, j)
-                per_scale[(key, label, j)] = t
-                if t is None:
-                    rows.append({"dataset": key, "activation": label, "init_std": SMALL_NORMAL_STD * scale,
-                                 "status": "diverged"})
-                    continue
-                s = stats.mean_ci(t["steps"])
-                rows.append({"dataset": key, "activation": label, "init_std": SMALL_NORMAL_STD * scale,
-                             "learning_rate": t["learning_rate"], "mean_steps": s.mean, "mean_steps_lo": s.lo,
-                             "mean_steps_hi": s.hi, "n_reached": t["reached"], "status": "done"})
-    ratio_rows = []
-    for key in c4.datasets:
-        for j, scale in enumerate(c4.weight_scales):
-            ref = per_scale.get((key, c4.reference, j))
-            for other in c4.activations:
-                o = per_scale.get((key, other, j))
-                if other == c4.reference or ref is None or o is None:
-                    continue
-                r = stats.ratio_ci(o["steps"], ref["steps"])
-                ratio_rows.append({"dataset": key, "init_std": SMALL_NORMAL_STD * scale, "activation": other,
-                                   "reference": c4.reference, "ratio": r.mean, "ratio_lo": r.lo, "ratio_hi": r.hi,
-                                   "n_seeds": r.n})
-    columns = ["dataset", "init_std", "activation", "reference", "ratio", "ratio_lo", "ratio_hi", "n_seeds"]
-    return {"c4_small_init": pd.DataFrame(rows), "c4_step_ratios": pd.DataFrame(ratio_rows, columns=columns)}
-
-
-def c5_table(sweep: pd.DataFrame, config: ml_collections.ConfigDict) -> pd.DataFrame:
-    """C5: per (data set, activation) of the MLP at the default init, the largest stable rate and best loss."""
-    bounded = set(config.criteria.c5.bounded)
-    base = sweep[(sweep.init == config.init) & (sweep.model == "mlp")]
-    rows = []
-    for (key, label), g in base.groupby(["dataset", "activation"]):
-        stable = g[g.n_diverged == 0]
-        rows.append({"dataset": key, "activation": label, "bounded": label in bounded,
-                     "max_stable_learning_rate": float(stable.learning_rate.max()) if len(stable) else float("nan"),
-                     "stable_at_top": bool(len(stable) and stable.learning_rate.max() == g.learning_rate.max()),
-                     "best_loss": float(stable.final_train_loss.min()) if len(stable) else float("nan"),
-                     })
-    return pd.DataFrame(rows)
+        lr_ref = sw.best_by_steps(ref, steps_of(ref), bound)
+        for arm in [ref] + [runner.arm("mlp", c4.dataset, label, c4.init, s) for s in c4.weight_scales]:
+            lr = sw.best_by_steps(arm, steps_of(arm), bound)
+            std = np.nan if arm is ref else 0.01 * arm.init_scale
+            row = {"dataset": c4.dataset, "activation": label, "init": arm.init, "init_std": std, "target_loss": target}
+            if lr is not None:
+                s, loss = steps_of(arm)(lr), stats.mean_ci(arm.final_loss(lr))
+                row.update({"learning_rate": lr, "median_steps": sw.median_inf(s), "n_censored": int(np.isinf(s).sum()),
+                            "final_loss": loss.mean, "final_loss_lo": loss.lo, "final_loss_hi": loss.hi, "n_seeds": loss.n,
+                            "final_train_acc": float(np.nanmean(arm.get(lr, "train_acc")[:, -1]))})
+            rows.append(row)
+            if arm is not ref:
+                r = ratio_row(arm, ref, lr, lr_ref, steps_of(arm), steps_of(ref), config)
+                ratio_rows.append({"dataset": c4.dataset, "activation": label, "init_std": std,
+                                   "reference_init": c4.reference_init, "target_loss": target, **r})
+    return {"c4_small_init": pd.DataFrame(rows), "c4_step_ratios": pd.DataFrame(ratio_rows)}

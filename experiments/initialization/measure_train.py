@@ -1,8 +1,11 @@
-"""The measurements of experiments.initialization, parts 2 and 3 (G2): training after initialisation.
+"""The training measurements of experiments.initialization: Glorot & Bengio's Table 1 and He et al.'s stall (G2).
 
-Part 2: Glorot & Bengio 2010 Table 1 scaled down (test error after SGD, learning rate chosen on a
-held-out validation split). Part 3 (G2): He et al. 2015's 22- and 30-layer experiment scaled down
-to ReLU MLPs trained with plain SGD, Xavier vs He.
+Part ``glorot``: Glorot & Bengio 2010 Table 1 scaled down (test error after SGD, learning rate
+chosen on a held-out validation split); the activations of one data set and init share one compiled
+trainer (the kit's ``switch`` activation). Part ``he`` (G2): He et al. 2015's 22- and 30-layer
+experiment scaled down to ReLU MLPs trained with plain SGD, Xavier vs He as vmapped weight scales
+(one compile per depth); each arm's learning rate from a 3-per-decade grid extended beyond an edge
+(R6), per seed whether it trained (R8) and its steps to a target loss (censored if never, R7).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import pandas as pd
 from scipy import stats as sps
 
 from experiments.kit import data, models, perf, stats, train
+
+from .train_tables import best_rate, he_tables
 
 
 def _split_validation(d: data.Dataset, n_val: int) -> data.Dataset:
@@ -66,109 +71,130 @@ def rank_correlation(ours: dict[str, np.ndarray], published: dict[str, float], n
     return rho, float(lo), float(hi), len(keys)
 
 
+def _switch_model(activations, width: int, depth: int, n_classes: int, init: str):
+    if len(activations) == 1:
+        return models.build("mlp", n_classes, widths=(width,) * depth, activation=activations[0], initializer=init)
+    return models.build("mlp", n_classes, widths=(width,) * depth, activation=models.SWITCH,
+                        act_params=models.switch_params(list(activations)), initializer=init)
+
+
+def _glorot_condition(cfg, d, full, act_index: int, pop, lrs, chance: float) -> dict:
+    """Per-seed test error of one activation of a switch population at its validation-chosen lr."""
+    n_act = len(cfg.activations)
+    val = pop.metrics["test_loss"].reshape(cfg.seeds, len(lrs), n_act, -1)[:, :, act_index]
+    acc = pop.metrics["train_acc"].reshape(cfg.seeds, len(lrs), n_act, -1)[:, :, act_index, -1]
+    best = choose_lr(val[:, :, -1])
+    idx = (np.arange(cfg.seeds) * len(lrs) + best) * n_act + act_index
+    chosen = jax.tree_util.tree_map(lambda a, i=idx: a[i], pop.final)
+    arch = _switch_model(cfg.activations, cfg.width, cfg.depth, d.n_classes, "standard")
+    err = _test_error(arch, chosen, full.x_test, full.y_test)
+    diverged = pop.diverged.reshape(cfg.seeds, len(lrs), n_act, -1)[:, best, act_index, -1]
+    collapsed = ~diverged & (acc[:, best] < chance + 0.1)
+    return {"best": best, "err": np.where(diverged, np.nan, err), "diverged": diverged, "collapsed": collapsed,
+            "val": val[:, best]}
+
+
 def run_glorot(config: ml_collections.ConfigDict) -> dict:
     """Part 2: test error per (data set, activation, init) at the validation-chosen learning rate."""
     cfg = config.glorot
     spec = train.TrainSpec.from_config(cfg)
     lrs = tuple(cfg.learning_rates)
     rows, corr_rows, curves = [], [], []
-    errors: dict[str, dict[str, np.ndarray]] = {}
     published = dict(config.published.glorot_table1_mnist)
     for name in cfg.datasets:
         full = data.load(name)
         d = _split_validation(full, cfg.n_val)
-        errors[name] = {}
-        for act in cfg.activations:
-            for init in cfg.inits:
-                model = models.build("mlp", d.n_classes, widths=(cfg.width,) * cfg.depth, activation=act,
-                                     initializer=init)
-                pop = train.train_population(model, d, spec, range(cfg.seeds), lrs)
-                val = pop.metrics["test_loss"].reshape(cfg.seeds, len(lrs), -1)
-                best = choose_lr(val[:, :, -1])
-                idx = np.arange(cfg.seeds) * len(lrs) + best
-                chosen = jax.tree_util.tree_map(lambda a, i=idx: a[i], pop.final)
-                arch = models.build("mlp", d.n_classes, widths=(cfg.width,) * cfg.depth, activation=act)
-                err = _test_error(arch, chosen, full.x_test, full.y_test)
-                diverged = pop.diverged.reshape(cfg.seeds, len(lrs), -1)[:, best, -1]
-                err = np.where(diverged, np.nan, err)
+        errors, chance = {}, 1.0 / d.n_classes
+        for init in cfg.inits:
+            model = _switch_model(cfg.activations, cfg.width, cfg.depth, d.n_classes, init)
+            runs, shape = train.run_grid(range(cfg.seeds), learning_rate=lrs, variant=range(len(cfg.activations)))
+            pop = train.train_runs(model, d, spec, runs, shape)
+            for a, act in enumerate(cfg.activations):
+                c = _glorot_condition(cfg, d, full, a, pop, lrs, chance)
                 key = f"{act}_{init}"
-                errors[name][key] = err
-                e = stats.mean_ci(err)
-                ev = stats.mean_ci(val[:, best, -1])
+                errors[key] = c["err"]
+                e, ev = stats.mean_ci(c["err"]), stats.mean_ci(c["val"][:, -1])
+                status = "diverged" if c["diverged"].any() else "collapsed" if c["collapsed"].any() else "ok"
                 rows.append({"dataset": name, "activation": act, "init": init,
                              "condition": f"{act.capitalize()}{' N' if init == 'xavier_uniform' else ''}",
-                             "best_learning_rate": lrs[best], "val_loss": ev.mean, "test_error_pct": e.mean,
+                             "best_learning_rate": lrs[c["best"]], "val_loss": ev.mean, "test_error_pct": e.mean,
                              "test_error_pct_lo": e.lo, "test_error_pct_hi": e.hi, "n_seeds": e.n,
-                             "n_diverged": int(diverged.sum()),
-                             "published_mnist_error_pct": published.get(key, np.nan)})
+                             "n_diverged": int(c["diverged"].sum()), "n_collapsed": int(c["collapsed"].sum()),
+                             "status": status, "published_mnist_error_pct": published.get(key, np.nan)})
                 for t, step in enumerate(pop.steps):
                     curves.append({"dataset": name, "activation": act, "init": init, "step": int(step),
-                                   "val_loss_mean": float(np.nanmean(val[:, best, t]))})
-        rho, lo, hi, n = rank_correlation(errors[name], published)
+                                   "val_loss": float(np.nanmean(c["val"][:, t]))})
+        rho, lo, hi, n = rank_correlation(errors, published)
         corr_rows.append({"dataset": name, "spearman_rho_vs_glorot_mnist": rho, "spearman_rho_vs_glorot_mnist_lo": lo,
-                          "spearman_rho_vs_glorot_mnist_hi": hi,
-                          "n_conditions": n, "n_seeds": cfg.seeds})
-    return {"table": pd.DataFrame(rows), "correlation": pd.DataFrame(corr_rows), "curves": pd.DataFrame(curves)}
+                          "spearman_rho_vs_glorot_mnist_hi": hi, "n_conditions": n, "n_seeds": cfg.seeds})
+    return {"glorot_table1": pd.DataFrame(rows), "glorot_rank_correlation": pd.DataFrame(corr_rows),
+            "glorot_val_curves": pd.DataFrame(curves)}
 
 
-def stall_fraction_drop(losses: np.ndarray) -> np.ndarray:
-    """Per run, (initial - final) / initial training loss; NaN (diverged) reads as no drop (0)."""
-    first, last = losses[..., 0], losses[..., -1]
-    drop = (first - last) / first
-    return np.where(np.isfinite(drop), drop, 0.0)
+def rates_beyond(tried: list[float], best: float, size: int) -> list[float] | None:
+    """R6: when ``best`` is the lowest or highest rate tried, ``size`` more on the grid's log lattice beyond it."""
+    low, high = min(tried), max(tried)
+    if len(tried) < 2 or low < best < high:
+        return None
+    log_step = np.log(sorted(tried)[1] / low)
+    sign, edge = (1.0, high) if best >= high else (-1.0, low)
+    return sorted(float(edge * np.exp(sign * log_step * k)) for k in range(1, size + 1))
+
+
+def _he_block(model, d, spec, seeds, requests: list[tuple[int, list[float]]], scales) -> list[dict[float, dict]]:
+    """Train every (arm, rates) request x seeds in one call; per request, lr -> arrays (seeds, T) of that arm."""
+    runs = {"seed": [], "learning_rate": [], "weight_scale": []}
+    for arm, rates in requests:
+        for lr in rates:
+            runs["seed"] += list(seeds)
+            runs["learning_rate"] += [lr] * len(seeds)
+            runs["weight_scale"] += [scales[arm]] * len(seeds)
+    pop = train.train_runs(model, d, spec, {k: np.asarray(v) for k, v in runs.items()})
+    out, i = [], 0
+    for _, rates in requests:
+        block = {}
+        for lr in rates:
+            sel = slice(i, i + len(seeds))
+            i += len(seeds)
+            block[float(lr)] = {"loss": pop.metrics["train_loss"][sel], "acc": pop.metrics["train_acc"][sel],
+                                "diverged": pop.diverged[sel, -1], "steps": pop.steps}
+        out.append(block)
+    return out
+
+
+def search_he(model, d, spec, seeds, cfg) -> list[dict[float, dict]]:
+    """Per arm, lr -> its runs; each arm's grid extended (R6) until its best rate is inside it, or extensions run out."""
+    scales = tuple(cfg.weight_scales)
+    requests = [(arm, [float(lr) for lr in cfg.learning_rates]) for arm in range(len(scales))]
+    tried: list[dict[float, dict]] = [{} for _ in scales]
+    for _ in range(cfg.lr_extensions + 1):
+        for (arm, _), block in zip(requests, _he_block(model, d, spec, seeds, requests, scales), strict=True):
+            tried[arm].update(block)
+        requests = [(arm, b) for arm, by_lr in enumerate(tried)
+                    if (b := rates_beyond(list(by_lr), best_rate(by_lr), len(cfg.learning_rates))) is not None]
+        if not requests:
+            break
+    return tried
 
 
 def run_he(config: ml_collections.ConfigDict) -> dict:
-    """Part 3: deep ReLU MLPs with plain SGD, Xavier vs He; stall and steps-to-target per depth.
-
-    Both inits are the base init times a vmapped weight scale (He et al.'s "Xavier" is N(0, 1/fan_in)
-    = he_normal x 1/sqrt(2)), so each depth is one compile for every seed, learning rate and init.
-    """
+    """Part 3: deep ReLU MLPs with plain SGD, Xavier vs He; per seed: trained, steps to target."""
     cfg = config.he
-    crit = config.criteria.he
     d = data.load(cfg.dataset)
     spec = train.TrainSpec.from_config(cfg)
-    lrs, scales = tuple(cfg.learning_rates), tuple(cfg.weight_scales)
-    rows, curves, per_seed = [], [], {}
+    found = {}
     for depth in cfg.depths:
         model = models.build("mlp", d.n_classes, widths=(cfg.width,) * depth, activation=cfg.activation,
                              initializer=cfg.base_init)
-        pop = train.train_population(model, d, spec, range(cfg.seeds), lrs, scales)
-        all_loss = pop.metrics["train_loss"].reshape(cfg.seeds, len(lrs), len(scales), -1)
-        all_div = pop.diverged.reshape(cfg.seeds, len(lrs), len(scales), -1)
-        for j, label in enumerate(cfg.labels):
-            loss = all_loss[:, :, j]
-            best = choose_lr(loss[:, :, -1])
-            drop = stall_fraction_drop(loss[:, best])
-            reach = train.first_step_below(loss[:, best], pop.steps, cfg.target_loss)
-            per_seed[(depth, label)] = {"drop": drop, "steps": reach}
-            e = stats.mean_ci(drop)
-            finite = reach[np.isfinite(reach)]
-            rows.append({"depth": depth, "init": label, "weights": f"{cfg.base_init} x {scales[j]:.4g}",
-                         "best_learning_rate": lrs[best],
-                         "initial_loss": float(np.nanmean(loss[:, best, 0])),
-                         "final_loss": float(np.nanmean(loss[:, best, -1])),
-                         "loss_drop": e.mean, "loss_drop_lo": e.lo, "loss_drop_hi": e.hi,
-                         "stalls": bool(e.mean < crit.stall_drop),
-                         "frac_seeds_reached_target": float(np.isfinite(reach).mean()),
-                         "steps_to_target_median": float(np.median(reach)),
-                         "steps_to_target_mean_reached": float(finite.mean()) if len(finite) else np.nan,
-                         "n_diverged": int(all_div[:, best, j, -1].sum()),
-                         "n_seeds": cfg.seeds})
-            for t, step in enumerate(pop.steps):
-                ec = stats.mean_ci(loss[:, best, t])
-                curves.append({"depth": depth, "init": label, "learning_rate": lrs[best], "step": int(step),
-                               "train_loss": ec.mean, "train_loss_lo": ec.lo, "train_loss_hi": ec.hi})
-    return {"table": pd.DataFrame(rows), "curves": pd.DataFrame(curves), "per_seed": per_seed}
+        found[depth] = search_he(model, d, spec, range(cfg.seeds), cfg)
+    return he_tables(config, found, d.n_classes)
 
 
 def glorot(config: ml_collections.ConfigDict, t) -> dict:
     """Part ``glorot``: Glorot & Bengio's Table 1 scaled down (no claim decides from it)."""
-    g = run_glorot(config)
-    return {"glorot_table1": g["table"], "glorot_rank_correlation": g["correlation"], "glorot_val_curves": g["curves"]}
+    return run_glorot(config)
 
 
 def he(config: ml_collections.ConfigDict, t) -> dict:
-    """Part ``he`` (G2): He et al.'s deep-ReLU stall, Xavier vs He."""
-    h = run_he(config)
-    return {"he_deep_relu": h["curves"], "he_summary": h["table"]}
+    """Part ``he`` (G2): He et al.'s deep-ReLU stall and 22-layer speed, Xavier vs He."""
+    return run_he(config)

@@ -1,0 +1,105 @@
+"""The measurement of experiments.convergence: every arm swept in a fixed order, then every table.
+
+Order: the MLP grid (each use's best rate inside the rates tried, C5's edge found), the CNN (centred on the MLP's
+fastest rate of the same activation), H4's small sets (centred on the full set's best validation rate), C4's
+inits (the reference run gives the target loss), and the further seeds of the accuracy comparisons.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import ml_collections
+import numpy as np
+
+from . import sweep as sw
+from .measure import Runner, mlp_pairs, sweep_table
+
+
+def sweep_all(runner: Runner, config) -> dict[str, float]:
+    """Sweep every arm in a fixed order: the MLP grid, the CNN, H4's small sets, C4's inits. Returns C4's target
+    losses (per activation)."""
+    crit = config.criteria
+    bound, mtf, lf = float(crit.censoring.bound_fraction), float(crit.c5.min_train_fraction), float(crit.trained.loss_fraction)
+
+    def speed(arm):
+        return [sw.best_speed(arm, bound)]
+
+    pd_ = runner.per_decade
+    for key, label in mlp_pairs(config):  # H1, H3, F5, C5: every use's best rate inside the rates tried
+        runner.sweep(runner.arm("mlp", key, label), config.learning_rates,
+                     lambda arm: [sw.best_speed(arm, bound), sw.best_val(arm), sw.best_loss(arm, mtf, lf)], train_edge=True)
+
+    def centre(key, label, best):
+        source = runner.arms.get(("mlp", key, label, config.customary_init[label], 1.0))
+        lr = best(source) if source is not None else None
+        return lr if lr is not None else float(np.median(config.learning_rates))
+
+    for key in config.cnn.datasets:  # H1's CNN: centred on the MLP's fastest rate of the same activation
+        for label in config.cnn.activations:
+            first = sw.window(centre(key, label, lambda a: sw.best_speed(a, bound)), pd_)
+            runner.sweep(runner.arm("cnn", key, label), first, speed)
+    for key in config.h4.datasets:  # H4: the small set, centred on the full set's best validation rate
+        small = f"{key}_{int(config.h4.train_sizes[key])}"
+        for label in config.h4.variants:
+            known = ("mlp", key, label, config.customary_init[label], 1.0) in runner.arms
+            first = sw.window(centre(key, label if known else config.baseline, sw.best_val), pd_)
+            runner.sweep(runner.arm("mlp", small, label), first, lambda arm: [sw.best_val(arm)])
+    targets = c4_sweeps(runner, config, centre)
+    accuracy_seeds(runner, config)
+    return targets
+
+
+def accuracy_seeds(runner: Runner, config) -> None:
+    """F5, H3 (b), H4: the compared arms get ``accuracy_seeds`` seeds at their best validation rate (picked on the
+    first ``seeds``), so that a CI can resolve the +-margin of R9."""
+    n = int(config.accuracy_seeds)
+    arms = [("mlp", key, label) for key in config.grid.datasets
+            for label in (config.baseline, config.h3.activation, *config.criteria.f5.named)]
+    arms += [("mlp", f"{key}_{int(config.h4.train_sizes[key])}", label) for key in config.h4.datasets
+             for label in (config.baseline, config.h4.activation)]
+    for ident in dict.fromkeys(arms):
+        arm = runner.arm(*ident)
+        lr = sw.best_val(arm)
+        if lr is not None:
+            runner.more_seeds(arm, lr, n)
+
+
+def c4_sweeps(runner: Runner, config, centre) -> dict[str, float]:
+    """C4: the reference-init arm (its fastest rate gives the target loss), then each small init, fastest to it."""
+    from .measure_tables import c4_target
+
+    c4, bound, targets = config.c4, float(config.criteria.censoring.bound_fraction), {}
+    fraction = float(config.criteria.c4.target_step_fraction)
+    for label in c4.activations:
+        ref = runner.arm("mlp", c4.dataset, label, c4.reference_init)
+        first = sw.window(centre(c4.dataset, label, lambda a: sw.best_speed(a, bound)), runner.per_decade)
+        runner.sweep(ref, first if not ref.results else [], lambda arm: [sw.best_speed(arm, bound)])
+        target = targets[label] = c4_target(ref, sw.best_speed(ref, bound), fraction)
+
+        def to_target(arm, target=target):
+            return [sw.best_by_steps(arm, functools.partial(arm.steps_to_loss, target=target), bound)]
+
+        runner.sweep(ref, [], to_target)
+        for scale in c4.weight_scales:
+            runner.sweep(runner.arm("mlp", c4.dataset, label, c4.init, scale), sw.window(sw.best_speed(ref, bound),
+                                                                                         runner.per_decade), to_target)
+    return targets
+
+
+def train_all(config: ml_collections.ConfigDict, t) -> dict:
+    """Sweep every arm (:func:`sweep_all`) and build every table."""
+    from . import measure_tables as mt
+    from . import measure_tables_acc as ma
+
+    runner = Runner(config)
+    targets = sweep_all(runner, config)
+    out = {"h1_step_ratios": mt.h1_table(runner, config), "f5_accuracy_vs_relu": ma.f5_table(runner, config)}
+    out.update(mt.h3_tables(runner, config))
+    out.update(ma.h4_tables(runner, config))
+    out.update(mt.c4_tables(runner, config, targets))
+    out.update(ma.c5_tables(runner, config))
+    out["sweep"] = sweep_table(runner)
+    out["n_arms"] = len(runner.arms)
+    out["n_programs"] = len(runner._programs)
+    return out
