@@ -31,6 +31,8 @@ first rows of the same one.
 
 from experiments.kit import config as kc
 
+PAPER_RUNTIME = ("10-15 min on 2 idle CPU cores (estimated: ~35 TFLOP, ~1,200 CPU s; 6 compiles)")
+
 DOMAINS = {
     "h4.variants": kc.names("activation", seq=True, extra=("leaky_relu_big",)),
     "extra.datasets": kc.names("dataset", seq=True, empty_ok=True),

@@ -34,6 +34,8 @@ parameters went non-finite.
 
 from experiments.kit import config as kc
 
+PAPER_RUNTIME = ("~5 min on 2 idle CPU cores (estimated from FLOPs: 20 decide seeds, 1000 steps, 4000 training examples, G3 5000 draws and 10,000 fit steps, ~12 TFLOP of training)")
+
 SGD_HE = (0.01, 0.1, 0.178, 0.316, 0.562, 1.0, 1.15, 1.33, 1.78, 3.16)
 SGD_XAVIER = (0.01, 0.1, 0.316, 0.562, 1.0, 1.33, 1.78, 2.37, 3.16)
 SGD_NORMAL = (3.16e-4, 1e-3, 1.78e-3, 3.16e-3, 5.62e-3, 0.01, 0.0178, 0.0316)

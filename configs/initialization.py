@@ -25,6 +25,8 @@ Parts:
 
 from experiments.kit import config as kc
 
+PAPER_RUNTIME = ("~4 h on 2 idle CPU cores (estimated from the default's CPU seconds scaled by FLOPs, not run here): Glorot & Bengio's Table 1 at 1000 units x 5000 steps on two data sets ~3.5 h, the 1000-unit Jacobian SVDs ~5 min, the 1000-unit float64 profile ~2 min, He et al.'s nets ~6 min; minutes on one GPU")
+
 
 def get_config(preset: str | None = None):
     preset = kc.preset_name(preset)

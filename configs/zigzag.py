@@ -25,6 +25,8 @@ import numpy as np
 
 from experiments.kit import config as kc
 
+PAPER_RUNTIME = ("~20-25 min on 2 idle CPU cores (estimated: E4 at Clevert et al.'s scale, ~47 TFLOP, and E2/E3 at 3,000 steps with [0,255] / [-127.5,127.5] pixels, ~16 TFLOP, at ~50 GFLOP/s)")
+
 # E4's init per activation is checked as an initialiser name where the experiment's domains apply.
 DOMAINS = {"e4.init_by_activation.*": kc.names("initializer")}
 

@@ -132,7 +132,9 @@ def parse(experiment: Experiment, argv: list[str]):
             "config", str(ROOT / "configs" / f"{name}.py"), "experiment config[:preset]",
             flag_values=values, lock_config=True, sys_argv=argv,
         )
-        flags.DEFINE_string("workdir", str(ROOT / "results" / name), "where the results are written", flag_values=values)
+        flags.DEFINE_string("workdir", str(ROOT / "results" / name),
+                            "where the results are written (default: results/<name>, results/paper/<name> for the paper preset)",
+                            flag_values=values)
         flags.DEFINE_string(
             "compile_cache", None,
             f"persistent compilation cache folder, or 'off' (default: ${perf.CACHE_ENV} or {perf.CACHE_DIR})",
@@ -145,6 +147,8 @@ def parse(experiment: Experiment, argv: list[str]):
         default_workdir = getattr(experiment, "default_workdir", None)
         if default_workdir is not None and not values["workdir"].present:
             workdir = str(default_workdir(config))
+        elif not values["workdir"].present and config.get("preset") == "paper":
+            workdir = str(ROOT / "results" / "paper" / name)  # never over the committed default results
         config_file = config_flags.get_config_filename(values["config"])
         checks = {"domains": kit_config.config_domains(config_file), "like": kit_config.preset_config(config_file)}
     except OSError as err:

@@ -5,7 +5,9 @@ shared one). :func:`build` writes ``results/REPORT.md``: one row per claim ID, i
 order, with the number that decided it (DECISIONS.md R5: value, CI, unit, condition), its parts'
 verdicts, the published number (R11) and the module that decides it; then a "Revisions" section
 listing every claim whose verdict differs from the previous ledger (``results/ledger_previous.json``)
-with the rule that changed it. Only folders of registered experiments are read.
+with the rule that changed it; then "Paper presets": each experiment's ``paper`` run
+(``results/paper/<name>/``, written there by default) beside its default verdicts, or why it was
+not run. Only folders of registered experiments are read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from .registry import ROOT
 
 CLAIM_ROW = re.compile(r"^\|\s*([A-H]\d+)\s*\|\s*(.+?)\s*\|")
 PREVIOUS = "ledger_previous.json"
+PAPER = "paper"  # results/paper/<name>/: an experiment's paper preset (kit.cli's default workdir for it)
 
 
 class LedgerError(ValueError):
@@ -39,6 +42,42 @@ def _experiment_names() -> set[str]:
     from .registry import names
 
     return set(names())
+
+
+def _paper_runtime(name: str) -> str:
+    """The config's stated runtime of its paper preset (``PAPER_RUNTIME``), or that it has none."""
+    from .config import _config_module
+
+    module = _config_module(ROOT / "configs" / f"{name}.py")
+    try:
+        default, paper = (module.get_config(p).to_dict() for p in ("default", "paper"))
+    except Exception:  # noqa: BLE001 (a broken config is reported in the table, not raised)
+        return "config unreadable"
+    default.pop("preset", None), paper.pop("preset", None)
+    if default == paper:
+        return "no paper preset"
+    return getattr(module, "PAPER_RUNTIME", f"runtime stated in `configs/{name}.py`")
+
+
+def _paper_section(results_dir: Path) -> str:
+    """Paper-preset verdicts beside the default ones, or each experiment's reason for none."""
+    paper = verdicts(results_dir / PAPER)
+    default = verdicts(results_dir)
+    run = sorted({r["experiment"] for records in paper.values() for r in records})
+    head = ("## Paper presets\n\nRuns at the published settings (`scripts/reproduce --preset paper NAME`, written to "
+            "`results/paper/<name>/`), beside the default verdicts.\n\n")
+    rows = ["| claim | default | paper | paper key number [95% CI] | evidence |", "|---|---|---|---|---|"]
+    for cid, records in sorted(paper.items()):
+        for r in records:
+            before = "; ".join(d["verdict"] for d in default.get(cid, []) if d["experiment"] == r["experiment"]) or "-"
+            rows.append(f"| {cid} | {before} | **{r['verdict']}** | {_number(r)} | "
+                        f"[paper/{r['experiment']}/{r['evidence']}](paper/{r['experiment']}/{r['evidence']}) |")
+    table = "\n".join(rows) + "\n\n" if run else ""
+    others = []
+    for name in sorted(set(_experiment_names()) - set(run)):
+        runtime = _paper_runtime(name)
+        others.append(f"- `{name}`: " + (runtime if runtime == "no paper preset" else f"not run here; {_one_line(runtime, 400)}"))
+    return head + table + ("\n".join(others) + "\n" if others else "")
 
 
 def verdicts(results_dir: Path = ROOT / "results") -> dict[str, list[dict]]:
@@ -155,7 +194,7 @@ def report(results_dir: Path = ROOT / "results") -> str:
         "Each verdict is decided by code against a criterion written in the experiment's config before the run, "
         "part by part (decision rules revision 2, `DECISIONS.md`); the key number is the deciding part's.\n\n"
         f"Tally: {tally}.\n\n" + "\n".join(rows) + "\n\n" + _revisions_section(results_dir)
-        + "\n## What each verdict says\n\n" + "\n".join(statements) + "\n"
+        + "\n" + _paper_section(results_dir) + "\n## What each verdict says\n\n" + "\n".join(statements) + "\n"
     )
 
 
