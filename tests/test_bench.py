@@ -129,3 +129,12 @@ def test_bad_arguments_are_one_line_and_exit_2(args, expected, monkeypatch, tmp_
     code, lines = _in_process(monkeypatch, *args, "--output", str(tmp_path / "BENCH.md"))
     assert code == 2 and len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0], lines
     assert not (tmp_path / "BENCH.md").exists()
+
+
+def test_warnings_on_stderr_are_counted_and_a_failure_names_its_last_line(bench):
+    code = "import sys, warnings; warnings.warn('empty', RuntimeWarning); print('done'); sys.exit(int(sys.argv[1]))"
+    ok = bench["run_process"]([sys.executable, "-c", code, "0"], {}, 60)
+    assert ok["status"] == "ok" and ok["stdout"] == "done\n" and ok["error"] == ""
+    assert len(ok["warnings"]) == 1 and "RuntimeWarning: empty" in ok["warnings"][0]
+    failed = bench["run_process"]([sys.executable, "-c", code, "3"], {}, 60)
+    assert failed["status"] == "exit 3" and "RuntimeWarning" in failed["error"]
