@@ -234,3 +234,22 @@ def test_cli_rejects_unknown_activation():
     )
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "nosuch" in proc.stderr
+
+
+def test_per_example_theory_sums_gradient_norms_over_the_batch():
+    """Issue 13, defect 1: the batch's ||dL/dh_l||^2 is a sum over examples, so the theory multiplies each
+    example's chi_1 down the layers and adds the products (by hand here for two examples)."""
+    from experiments.kit import theory
+    from experiments.vanishing import measure
+
+    def lw(chi):
+        chi = np.asarray(chi, float)
+        return theory.Layerwise(np.ones_like(chi), chi, np.ones_like(chi), np.full_like(chi, 2.0), float("nan"))
+
+    a, b = [0.5, 0.5, 0.5, 0.9], [1.0, 1.0, 1.0, 0.9]
+    out = measure._per_example([lw([0.7] * 4), lw(a), lw(b)], batch=2)
+    s = [0.5**3 + 1.0, 0.5**2 + 1.0, 0.5 + 1.0, 2.0]  # S_l = sum_b prod_(k>=l) chi_b(k), S_L = batch size
+    np.testing.assert_allclose(out.chi_1[:3], [s[0] / s[1], s[1] / s[2], s[2] / s[3]], rtol=1e-12)
+    assert out.kappa[0] == 2.0 and np.isnan(out.q_star)  # tolerance inputs are the batch-mean q_1's
+    same = measure._per_example([lw(a), lw(a), lw(a)], batch=2)
+    np.testing.assert_allclose(same.chi_1, a, rtol=1e-12)  # equal examples: the one-example theory

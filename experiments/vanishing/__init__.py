@@ -66,16 +66,15 @@ class VanishingExperiment(Experiment):
         return [c.decide(t, config, produced) for c in self.active_claims(t) if claims.applies(c.id, t, config)]
 
 
-_FINITE_WIDTH = """ Why gelu and mish with He init disagree (measured with this profile code at widths 128 and 512, 10
-seeds; mean field cross-checked by scipy quadrature to 1e-14): their length map contracts fast at small q and hardly
-at all at large q (relu-like), so examples whose inputs have a larger norm keep q_l, and chi_1, near 1 for longer, and
-the batch's ||dL/dh_l|| is dominated by them while the theory follows one example at the batch-mean q_1 (per-example
-q_1 spans 1.2-3.6 on gaussian, 0.7-4.1 on digits). Mean field per example, summed over the batch (equal weight per
-example), gives gelu -0.263 (gaussian) and -0.226 (digits), mish -0.088 and -0.070, against measured -0.162, -0.204,
--0.040, -0.085 at width 128. With every input rescaled to the batch's mean norm (one q_1) the remaining gap is
-finite-width noise in q_l and shrinks with width: gelu 0.096 -> 0.015 (gaussian) and 0.045 -> 0.005 (digits), mish
-0.042 -> 0.012 and 0.038 -> 0.005, from width 128 to 512; at width 512 with the data's inputs gelu still measures
--0.217 and -0.216."""
+_FINITE_WIDTH = """ Why gelu and mish with He init can disagree (measured with this profile code at widths 128 and 512,
+10 seeds; mean field cross-checked by scipy quadrature to 1e-14): their length map contracts fast at small q and hardly
+at all at large q (relu-like), so examples whose inputs have a larger norm keep q_l, and chi_1, near 1 for longer and
+dominate the batch's ||dL/dh_l|| (per-example q_1 spans 1.2-3.6 on gaussian, 0.7-4.1 on digits): hence the theory
+per example, summed over the batch (a mean field at the batch-mean q_1 alone gave gelu -0.305 (gaussian) and -0.329
+(digits), mish -0.111 and -0.137 against measured -0.162, -0.204, -0.040, -0.085). What remains is finite-width noise
+in q_l: with every input rescaled to the batch's mean norm the gap shrinks from width 128 to 512, gelu 0.096 -> 0.015
+(gaussian) and 0.045 -> 0.005 (digits), mish 0.042 -> 0.012 and 0.038 -> 0.005; with the data's inputs at width 512 gelu
+still measures -0.217 (gaussian) against -0.263 per example: the two effects compound at this width."""
 
 
 def _theory(t) -> tuple[int, int, list[str]]:
@@ -157,8 +156,10 @@ activations (relu, leaky relu, identity) the forward pass is rescaled the same w
 compiled program per data set serves every activation (a traced index), init (coefficients of shared standard draws) and seed.
 `log10_ratio` = log10 ||dL/dh_1|| / ||dL/dh_L|| over n = {p.depth - 1} layers, `factor` = its per-layer value 10^(ratio/n) (CIs
 over seeds), against `log10_bound` = n log10 {crit.d1.bound:g}. `log_gain` = fitted ln||dL/dh_l|| - ln||dL/dh_(l+1)|| per layer
-(layers {p.fit_skip}..L-{p.fit_skip}); `log_gain_theory` = the same fit to 0.5 ln chi_1(q_l) with q_l from the length map
-started at the measured q_1 (no fixed point assumed; `q_star` only where the map converged within the depth), quadrature
+(layers {p.fit_skip}..L-{p.fit_skip}); `log_gain_theory` = the same fit to the theory's ln of the batch's gradient norm: per example b
+the length map from q_1,b = measured q_1 x ||x_b||^2 / mean ||x_b||^2 (no fixed point assumed; `q_star`, at the batch-mean
+q_1, only where the map converged within the depth), chi_1(q_l,b) multiplied down the layers and summed over the batch
+(equal top-layer gradients; experiments/vanishing/measure.py), quadrature
 accurate at any q (experiments/kit/theory.py). Tolerance per row: {crit.theory.abs_tol:g} + (3 kappa - 1)/(4 width) nats per
 layer, kappa = E[phi'^4]/E[phi'^2]^2: the Jensen bias of ln of a sum of width terms chi_1 * phi'^2 zeta^2 (zeta ~ N(0,1)) for
 one example, largest where phi'^2 is concentrated on few units (tanh or sigmoid at large q). Theory and measurement are both

@@ -81,19 +81,55 @@ def _measure(cfg) -> dict:
     return measured
 
 
+def _input_shares(cfg, ds_name: str) -> np.ndarray:
+    """||x_b||^2 / mean_b ||x_b||^2 over the profile's batch: each example's share of the measured q_1."""
+    ds = data.load(ds_name)
+    x = np.asarray(ds.x_train[: cfg.batch_size].reshape(cfg.batch_size, -1), float)
+    sq = (x**2).sum(-1)
+    return sq / sq.mean()
+
+
+def _per_example(lw_all: list, batch: int) -> theory.Layerwise:
+    """One condition's theory from its examples' mean fields (issue 13, defect 1).
+
+    The measured ||dL/dh_l||^2 sums over the batch, so examples whose q stays where the length map
+    is relu-like dominate it; with equal top-layer gradients per example it follows
+    S_l = sum_b prod_(k>=l) chi_1,b(q_k,b), i.e. an effective chi_1(l) = S_l / S_(l+1). ``q`` and
+    ``mean_dphi`` are batch means; ``kappa`` and ``q_star`` are those of the batch-mean q_1 (the first
+    entry), so the tolerance is the one the config states.
+    """
+    chis = np.stack([lw.chi_1 for lw in lw_all[1:]])  # (B, L)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        log_chi = np.log(chis[:, :-1])
+        tail = np.cumsum(log_chi[:, ::-1], axis=1)[:, ::-1]  # ln prod_(k>=l), l = 1..L-1
+        log_s = np.concatenate([np.logaddexp.reduce(tail, axis=0), [np.log(batch)]])
+        chi_eff = np.exp(log_s[:-1] - log_s[1:])
+    base = lw_all[0]
+    chi = np.concatenate([chi_eff, base.chi_1[-1:]])
+    q = np.mean([lw.q for lw in lw_all[1:]], axis=0)
+    dphi = np.mean([lw.mean_dphi for lw in lw_all[1:]], axis=0)
+    return theory.Layerwise(q, chi, dphi, base.kappa, base.q_star)
+
+
 def _theory(cfg, measured) -> dict:
-    """{key: theory.Layerwise} from each condition's measured q_1 (one compiled evaluator for all activations)."""
-    out = {}
+    """{key: theory.Layerwise} per condition: mean field from each example's q_1 = measured q_1 x its
+    input share, combined over the batch (:func:`_per_example`); one vectorised evaluation per activation."""
+    out, shares = {}, {ds: _input_shares(cfg, ds) for ds in cfg.datasets}
     for activation in cfg.activations:
         keys = [k for k in measured if k[2] == activation]
-        q1 = []
+        q1, sw = [], []
         for k in keys:
             m = measured[k]
             ok = _finite_seeds(m)
-            q1.append(float(np.exp(m["log_q"][ok, 0]).mean()) if ok.any() else 1.0)
-        sw = [sigma_w2_of(k[1], cfg.width) for k in keys]
-        for k, lw in zip(keys, theory.layerwise_many(activation, sw, q1, cfg.depth, group=tuple(cfg.activations))):
-            out[k] = lw
+            mean_q1 = float(np.exp(m["log_q"][ok, 0]).mean()) if ok.any() else 1.0
+            q1 += [mean_q1, *(mean_q1 * shares[k[0]])]
+            sw += [sigma_w2_of(k[1], cfg.width)] * (1 + len(shares[k[0]]))
+        lws = theory.layerwise_many(activation, sw, q1, cfg.depth, group=tuple(cfg.activations))
+        start = 0
+        for k in keys:
+            size = 1 + len(shares[k[0]])
+            out[k] = _per_example(lws[start:start + size], size - 1)
+            start += size
     return out
 
 
