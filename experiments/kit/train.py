@@ -157,7 +157,7 @@ def train_population(
     weight_scales: Sequence[float] | float = 1.0,
     probe: ProbeFn | None = None,
 ) -> Population:
-    """Train R = len(seeds) x len(learning_rates) x len(weight_scales) runs in one jitted call.
+    """Train R = len(seeds) x len(learning_rates) x len(weight_scales) runs with one compiled program.
 
     ``probe(model, variables, x_eval, y_eval) -> dict of arrays`` is evaluated at every log
     point on the fixed training evaluation subset (e.g. dead-unit fractions, saturation).
@@ -171,7 +171,8 @@ def train_population(
 
 def train_runs(model: nn.Module, data: Dataset, spec: TrainSpec, runs: dict[str, np.ndarray],
                shape: tuple[int, ...] | None = None, probe: ProbeFn | None = None) -> Population:
-    """Train the runs given as per-run arrays, in one jitted call (what :func:`train_population` calls).
+    """Train the runs given as per-run arrays (what :func:`train_population` calls): one jitted, vmapped
+    program, called on chunks of runs spread over the devices (``sharding.run_chunks``).
 
     ``runs``: ``seed`` and ``learning_rate`` (R,), optionally ``weight_scale`` (default 1) and
     ``variant`` (default 0: the branch of a ``switch`` activation, :func:`models.switch_params`),
@@ -189,18 +190,17 @@ def train_runs(model: nn.Module, data: Dataset, spec: TrainSpec, runs: dict[str,
     x_test, y_test = data.x_test[: spec.n_eval], data.y_test[: spec.n_eval]
     n_logs = spec.steps // spec.log_every
     fn = _population_fn(model, spec, probe, data.n_classes)
-    args = sharding.shard_runs(np.asarray(runs["seed"], np.int32), np.asarray(runs["learning_rate"], np.float32), scale, variant)
-    data_args = sharding.replicate(*(np.asarray(a) for a in (data.x_train, data.y_train, x_eval, y_eval, x_test, y_test)))
-    step_flops = _step_flops(model, spec, data.n_classes, data.input_shape) * n
-    (metrics, diverged), final = perf.execute(fn, *args, *data_args, flops=step_flops * spec.steps)
-    metrics = {k: sharding.unpad(sharding.to_host(v), n) for k, v in metrics.items()}
-    final = jax.tree_util.tree_map(lambda a: sharding.unpad(sharding.to_host(a), n), final)
+    # runs in chunks of a size set by n alone, each device one program: 1, 4 or 8 devices give the same numbers
+    per_run = (np.asarray(runs["seed"], np.int32), np.asarray(runs["learning_rate"], np.float32), scale, variant)
+    shared = (data.x_train, data.y_train, x_eval, y_eval, x_test, y_test)
+    step_flops = _step_flops(model, spec, data.n_classes, data.input_shape)
+    (metrics, diverged), final = sharding.run_chunks(fn, per_run, shared, flops_per_run=step_flops * spec.steps)
     return Population(
         runs=runs,
         shape=shape,
         steps=np.arange(n_logs + 1) * spec.log_every,
         metrics=metrics,
-        diverged=sharding.unpad(sharding.to_host(diverged), n),
+        diverged=diverged,
         final=final,
     )
 
