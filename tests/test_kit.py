@@ -187,13 +187,49 @@ def test_paired_detects_a_shift_and_not_noise():
     a = rng.normal(size=20)
     assert stats.paired(a + 1.0, a).significant
     assert stats.paired(a + 1.0, a).diff.mean == pytest.approx(1.0)
-    assert not stats.paired(a, a + rng.normal(scale=1e-3, size=20) * 0).significant
+    noise = rng.normal(scale=0.1, size=20)
+    noise -= noise.mean()  # b differs from a run by run, with no shift: not significant, whatever the draw
+    assert not stats.paired(a + noise, a).significant
+    assert stats.paired(a + noise + 0.5, a).significant  # the same noise around a real shift is found
+
+
+def test_paired_with_two_seeds_is_never_significant():
+    """n = 2: the exact sign / signed-rank test cannot go below p = 0.5 (issue 17, item 7)."""
+    for a, b in (([1.0, 2.0], [0.0, 1.0]), ([1.0, 3.0], [0.0, 1.0]), ([5.0, 5.0], [1.0, 1.0])):
+        p = stats.paired(a, b)
+        assert p.p_wilcoxon >= 0.5 and not p.significant, (a, b, p)
 
 
 def test_holm_and_wilson():
     np.testing.assert_allclose(stats.holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    held = stats.holm([0.01, np.nan, 0.04])  # an untestable comparison stays NaN and still counts in the family
+    assert np.isnan(held[1]) and held[0] == pytest.approx(0.03) and held[2] == pytest.approx(0.08)
     est = stats.proportion_ci(0, 100)
     assert est.mean == 0 and est.lo == pytest.approx(0, abs=1e-12) and 0.03 < est.hi < 0.04
+
+
+def test_bootstrap_ci_covers_the_statistic_and_drops_nonfinite():
+    rng = np.random.default_rng(1)
+    v = rng.normal(3.0, 1.0, size=200)
+    est = stats.bootstrap_ci(np.append(v, [np.nan, np.inf]))
+    assert est.n == 200 and est.mean == pytest.approx(v.mean())
+    half = 1.96 * v.std(ddof=1) / np.sqrt(200)  # the normal-theory interval, independent of the bootstrap
+    assert est.lo == pytest.approx(v.mean() - half, abs=0.03) and est.hi == pytest.approx(v.mean() + half, abs=0.03)
+    med = stats.bootstrap_ci(v, statistic=np.median)
+    assert med.mean == pytest.approx(np.median(v)) and med.lo < np.median(v) < med.hi
+    assert stats.bootstrap_ci([np.nan]).n == 0 and np.isnan(stats.bootstrap_ci([]).mean)
+
+
+def test_ratio_ci_is_the_ratio_of_means_with_a_covering_interval():
+    num, den = np.array([2.0, 4.0, 6.0, 8.0, np.nan, 1.0]), np.array([1.0, 2.0, 3.0, 4.0, 1.0, 0.0])
+    est = stats.ratio_ci(num, den)  # the NaN and the zero denominator are dropped
+    assert est.n == 4 and est.mean == pytest.approx(2.0) and est.lo == pytest.approx(2.0) and est.hi == pytest.approx(2.0)
+    rng = np.random.default_rng(2)
+    den = rng.uniform(1, 2, size=50)
+    num = 3.0 * den * rng.uniform(0.8, 1.2, size=50)
+    est = stats.ratio_ci(num, den)
+    assert est.mean == pytest.approx(num.mean() / den.mean()) and est.lo < 3.0 < est.hi and est.hi - est.lo < 0.3
+    assert stats.ratio_ci([1.0], [0.0]).n == 0
 
 
 # --- theory ---------------------------------------------------------------------------------

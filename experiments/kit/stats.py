@@ -89,6 +89,8 @@ def paired(a, b, confidence: float = 0.95) -> Paired:
         # no spread: the t statistic is undefined; n equal non-zero differences are the most extreme
         # outcome of the exact sign / signed-rank test, p = 2 * 0.5**n (n = 1: p = 1), never 0
         p = 1.0 if len(d) == 0 or np.all(d == 0) else float(min(1.0, 2.0 ** (1 - len(d))))
+        if len(d) and p >= 1 - confidence:  # too few runs to exclude 0 (n = 2: p = 0.5): the CI is not the point
+            est = Estimate(est.mean, float(np.fmin(est.mean, 0.0)), float(np.fmax(est.mean, 0.0)), est.n)
         return Paired(est, p, p)
     p_t = float(sps.ttest_1samp(d, 0.0).pvalue)
     p_w = float(sps.wilcoxon(d).pvalue) if np.any(d != 0) else 1.0
@@ -143,9 +145,9 @@ def equivalence(values, margin: float, alpha: float = 0.025) -> Equivalence:
 def holm(p_values) -> np.ndarray:
     """Holm-Bonferroni adjusted p-values (family-wise error control for many comparisons)."""
     p = np.asarray(p_values, dtype=float)
-    order = np.argsort(p)
+    order = [i for i in np.argsort(p) if not np.isnan(p[i])]  # a NaN p stays NaN and counts in the family
     m = len(p)
-    adjusted = np.empty(m)
+    adjusted = np.full(m, np.nan)
     running = 0.0
     for rank, idx in enumerate(order):
         running = max(running, (m - rank) * p[idx])

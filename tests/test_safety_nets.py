@@ -1,0 +1,94 @@
+"""Tests that each fail on a defect issue 17 (item 7) named: the regression comparison and the results swap."""
+
+from __future__ import annotations
+
+import copy
+import os
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from experiments.kit import regression, results
+
+NAMES = sorted(p.stem for p in regression.REFERENCES.glob("*.json"))
+
+
+def _as_result(reference: dict) -> results.Result:
+    """A Result holding exactly the reference's verdicts, summary numbers and tables."""
+    tables = {name: pd.DataFrame(t["rows"], columns=t["columns"]) for name, t in reference.get("tables", {}).items()}
+    summary = {k: (v["value"] if isinstance(v, dict) else v) for k, v in reference.get("values", {}).items()}
+    verdicts = [SimpleNamespace(claim=c, verdict=v) for c, v in reference.get("verdicts", {}).items()]
+    return results.Result(reference.get("experiment"), tables, {}, verdicts, summary)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_compare_catches_a_ten_percent_change_of_any_summary_number(name):
+    reference = regression.load(name)
+    assert regression.compare(_as_result(reference), reference) == []
+    for key, entry in reference["values"].items():
+        value = entry["value"] if isinstance(entry, dict) else entry
+        full = f"summary.{key}"
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or abs(value) < 1e-4:
+            continue
+        if regression._rule(name, full, entry if isinstance(entry, dict) else None, None) is None:
+            continue  # a wall-clock timing (kit.regression.TIMED), compared by verdict only
+        changed = copy.deepcopy(reference)
+        changed["values"][key] = {**entry, "value": value * 1.1} if isinstance(entry, dict) else value * 1.1
+        assert regression.compare(_as_result(changed), reference), f"{name}: {key} +10% passed"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "cost"])
+def test_compare_catches_a_doubled_step_count_and_a_ten_percent_cell(name):
+    reference = regression.load(name)
+    caught = 0
+    for table, t in reference["tables"].items():
+        for j, column in enumerate(t["columns"]):
+            cells = [(i, r[j]) for i, r in enumerate(t["rows"]) if isinstance(r[j], (int, float)) and not isinstance(r[j], bool)
+                     and abs(r[j]) > 1e-3]
+            if not cells:
+                continue
+            i, v = cells[0]
+            factor = 2.0 if "step" in column else 1.1
+            changed = copy.deepcopy(reference)
+            changed["tables"][table]["rows"][i][j] = v * factor
+            problems = regression.compare(_as_result(changed), reference)
+            assert any(p.startswith(f"{table}.{column}[row {i}]") for p in problems), (table, column, factor)
+            caught += 1
+    assert caught, f"{name}: no numeric table cell to perturb"
+
+
+def test_default_tolerance_is_what_float_rounding_needs():
+    assert regression.DEFAULT_TOLERANCE["rel"] <= 1e-4 and regression.DEFAULT_TOLERANCE["abs"] <= 1e-6
+    assert regression.tolerance({"value": 1.0, "abs": 1e-3, "rel": 0.05}) == (1e-6, 1e-4)  # no why: the default
+    assert regression.tolerance({"value": 1.0, "abs": 1e-3, "rel": 0.05, "why": "timing"}) == (1e-3, 0.05)
+
+
+def test_a_failing_second_rename_keeps_the_previous_results(tmp_path, monkeypatch):
+    """The two-rename swap (no atomic exchange): target -> backup succeeds, staging -> target fails;
+    the previous results must be back in place, and the next write must still work."""
+    target, staging = tmp_path / "exp", tmp_path / "staging"
+    target.mkdir()
+    (target / "verdicts.json").write_text("old")
+    staging.mkdir()
+    (staging / "verdicts.json").write_text("new")
+    monkeypatch.setattr(results, "_exchange", lambda a, b: False)
+    real, calls = os.replace, []
+
+    def replace(src, dst):
+        calls.append((str(src), str(dst)))
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(results.os, "replace", replace)
+    with pytest.raises(OSError):
+        results._swap_in(staging, target)
+    assert len(calls) == 3 and calls[0][0] == str(target) and calls[2][1] == str(target)  # the third puts the backup back
+    monkeypatch.setattr(results.os, "replace", real)
+    assert (target / "verdicts.json").read_text() == "old"
+    results._clean_leftovers(target)  # the next start: the old results survive
+    assert (target / "verdicts.json").read_text() == "old"
+    results._swap_in(staging, target)
+    assert (target / "verdicts.json").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
