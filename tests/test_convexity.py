@@ -87,3 +87,4 @@ def test_cli_rejects_bad_value():
         [sys.executable, "-m", "experiments.convexity", "--config.seeds=0"], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "config.seeds = 0" in proc.stderr and ">= 1" in proc.stderr, proc.stderr  # names the key and the bad value

@@ -90,6 +90,7 @@ def test_cli_rejects_bad_value():
         check=False,
     )
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "config.seeds = 0" in proc.stderr and ">= 1" in proc.stderr, proc.stderr  # names the key and the bad value
 
 
 def test_verdicts_follow_from_the_written_tables(smoke, tmp_path):

@@ -116,6 +116,7 @@ def test_cli_rejects_bad_value():
         check=False,
     )
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "config.depth = 0" in proc.stderr and ">= 1" in proc.stderr, proc.stderr  # names the key and the bad value
 
 
 def test_fill_uses_idle_slots_for_further_blocks():
