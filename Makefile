@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+TEST_WORKERS ?= auto
 FASHION_DIR ?= /usr/share/datasets/fashion-mnist
 
 .PHONY: reproduce test data report regression bench lint
@@ -30,7 +31,7 @@ reproduce: $(STAMP) data
 	$(PY) scripts/reproduce
 
 test: $(STAMP) data
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS)
 
 report: $(STAMP)
 	$(PY) scripts/report

@@ -11,7 +11,6 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import pytest
-from _compiles import smoke_compiles
 
 from experiments.convergence import EXPERIMENT, claims_accuracy, claims_speed
 from experiments.convergence import population as pop
@@ -229,8 +228,8 @@ def test_more_seeds_equal_the_same_seeds_in_a_sweep(smoke):
         np.testing.assert_allclose(arm.decided().get(0.1, key), other.get(0.1, key), rtol=1e-5, atol=1e-6)
 
 
-def test_smoke_compile_count_is_pinned():
-    n = smoke_compiles("convergence")
+def test_smoke_compile_count_is_pinned(smoke):
+    n = smoke.compiles("convergence")
     assert n <= SMOKE_COMPILES + 2, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 

@@ -8,7 +8,6 @@ import sys
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
-from _compiles import smoke_compiles
 
 from experiments.convexity import claims
 from experiments.convexity import measure as convexity
@@ -68,8 +67,8 @@ def test_c3_decision_on_tables():
     assert v.verdict == "qualified" and [p["verdict"] for p in v.parts] == ["refuted", "refuted", "inconclusive"]
 
 
-def test_smoke_compile_count_is_pinned():
-    n = smoke_compiles("convexity")
+def test_smoke_compile_count_is_pinned(smoke):
+    n = smoke.compiles("convexity")
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES}; revision 1 built 60)"
 
 

@@ -12,7 +12,6 @@ import ml_collections
 import numpy as np
 import pandas as pd
 import pytest
-from _compiles import smoke_compiles
 
 import acts
 from experiments.cost import claims
@@ -138,8 +137,8 @@ def test_smoke_run(smoke):
     assert [v.claim for v in result.verdicts] == ["H2"]
 
 
-def test_smoke_compile_count_is_pinned():
-    n = smoke_compiles("cost")
+def test_smoke_compile_count_is_pinned(smoke):
+    n = smoke.compiles("cost")
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 

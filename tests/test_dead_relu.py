@@ -12,7 +12,6 @@ import numpy as np
 import optax
 import pandas as pd
 import pytest
-from _compiles import smoke_compiles
 
 import acts
 from experiments.dead_relu import derive, measure, measure_g3, numbers, trainer
@@ -222,8 +221,8 @@ def test_smoke_result(smoke):
     assert set(runs["activation"]) == {"relu", *config.roles.variants}
 
 
-def test_smoke_compile_count_is_pinned():
-    n = smoke_compiles("dead_relu")
+def test_smoke_compile_count_is_pinned(smoke):
+    n = smoke.compiles("dead_relu")
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 

@@ -7,7 +7,6 @@ import sys
 
 import jax.numpy as jnp
 import numpy as np
-from _compiles import smoke_compiles
 
 import acts
 from experiments.derivatives import EXPERIMENT, measure_training
@@ -68,8 +67,8 @@ def test_smoke_verdicts(smoke):
     assert "Ramachandran" in b9.published and "σ(βx)(1 − βf(x))" in b9.published
 
 
-def test_smoke_compile_count_is_pinned():
-    n = smoke_compiles("derivatives")
+def test_smoke_compile_count_is_pinned(smoke):
+    n = smoke.compiles("derivatives")
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES}; revision 1 built 252)"
 
 

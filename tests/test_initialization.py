@@ -10,7 +10,6 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import pytest
-from _compiles import smoke_compiles
 
 from experiments.initialization import claims as g1_claims
 from experiments.initialization import claims_g2, measure, net
@@ -157,8 +156,8 @@ def test_smoke_run(smoke):
         assert fig in result.tables, f"figure {fig} has no table"
 
 
-def test_smoke_compile_count_is_pinned():
-    n = smoke_compiles("initialization")
+def test_smoke_compile_count_is_pinned(smoke):
+    n = smoke.compiles("initialization")
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 

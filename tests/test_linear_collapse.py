@@ -11,7 +11,6 @@ import ml_collections
 import numpy as np
 import pandas as pd
 import pytest
-from _compiles import smoke_compiles
 
 from experiments.kit import models, registry
 from experiments.kit.experiment import Tables
@@ -101,10 +100,10 @@ def test_smoke_verdicts(smoke):
     assert (sweep.groupby("condition").size() >= 2).all()
 
 
-def test_smoke_compile_count_is_pinned():
+def test_smoke_compile_count_is_pinned(smoke):
     config = registry.config("linear_collapse", "smoke")
     assert len(config.learning_rates) == 2
-    n = smoke_compiles("linear_collapse")
+    n = smoke.compiles("linear_collapse")
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 

@@ -3,8 +3,6 @@ at their thresholds, the compile budget of the smoke run, CLI errors."""
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 
@@ -210,20 +208,11 @@ def test_smoke_profile_respects_the_bound_and_has_no_dropped_cell(smoke):
     assert np.isfinite(summary.log10_ratio).all() and (summary.n_seeds == 3).all()  # nothing -inf, nothing dropped
 
 
-def test_smoke_compile_count_and_no_runtime_warning(tmp_path):
-    """A fresh process, no persistent cache, RuntimeWarnings as errors: the smoke run compiles
+def test_smoke_compile_count_and_no_runtime_warning(smoke):
+    """The smoke run, in a fresh process with every RuntimeWarning shown (conftest), builds
     SMOKE_COMPILES programs (a margin of one) and prints no warning."""
-    code = ("from experiments.kit import fastcompile; fastcompile.enable()\n"
-            "from experiments.kit import config, perf, registry\n"
-            "import experiments.vanishing as v, json\n"
-            "v.run(config.validate(registry.config('vanishing', 'smoke')))\n"
-            "print(json.dumps(perf.compile_count()))\n")
-    env = {**os.environ, "SUITE_COMPILE_CACHE": "off"}
-    proc = subprocess.run([sys.executable, "-W", "error::RuntimeWarning", "-c", code], capture_output=True, text=True,
-                          timeout=900, check=False, env=env, cwd=registry.ROOT)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "RuntimeWarning" not in proc.stderr
-    assert SMOKE_COMPILES <= json.loads(proc.stdout.strip().splitlines()[-1]) <= SMOKE_COMPILES + 1
+    assert "RuntimeWarning" not in smoke.stderr("vanishing")
+    assert SMOKE_COMPILES <= smoke.compiles("vanishing") <= SMOKE_COMPILES + 1
 
 
 def test_cli_rejects_unknown_activation():

@@ -11,7 +11,6 @@ import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 import pytest
-from _compiles import smoke_compiles
 
 from experiments.kit import config as kit_config
 from experiments.kit import registry, results
@@ -243,8 +242,8 @@ def test_e3_e4_read_their_activations_from_the_config(smoke):
     assert e3.parts[0].part == "(a) tanh slower than sigmoid" and e3.parts[0].verdict == "inconclusive"  # not measured
 
 
-def test_smoke_compile_count_is_pinned():
-    n = smoke_compiles("zigzag")
+def test_smoke_compile_count_is_pinned(smoke):
+    n = smoke.compiles("zigzag")
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 
