@@ -77,11 +77,55 @@ class SmokeRuns:
         return self._record(name)["stderr"]
 
 
+def shared_folder(request, tmp_path_factory, name: str) -> Path:
+    """``name`` in the temporary folder that every xdist worker of this run shares."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if hasattr(request.config, "workerinput") else base) / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def computed_once(request, tmp_path_factory, name: str, compute):
+    """``compute(folder)`` once per test session, whichever xdist worker asks first; the others wait
+    for it and read its pickled value (xdist's own ``--dist loadgroup`` cannot group tests under
+    pytest 9.2). A failed computation is retried by the next worker that asks."""
+    folder = shared_folder(request, tmp_path_factory, "computed-once")
+    out = folder / f"{name}.pickle"
+    with open(folder / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.exists():
+            work = folder / name
+            work.mkdir(exist_ok=True)
+            value = compute(work)
+            with open(f"{out}.part", "wb") as f:
+                pickle.dump(value, f)
+            os.replace(f"{out}.part", out)
+    with out.open("rb") as f:
+        return pickle.load(f)
+
+
 @pytest.fixture(scope="session")
 def smoke(request, tmp_path_factory) -> SmokeRuns:
     """The session's smoke runs, shared by every xdist worker of this run."""
-    base = tmp_path_factory.getbasetemp()
-    shared = base.parent if hasattr(request.config, "workerinput") else base
-    folder = shared / "smoke-runs"
-    folder.mkdir(exist_ok=True)
-    return SmokeRuns(folder)
+    return SmokeRuns(shared_folder(request, tmp_path_factory, "smoke-runs"))
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch):
+    """``run_cli(name, *flags)``: ``python -m experiments.<name> *flags`` in this process (JAX already
+    imported: a rejection costs no interpreter start); ``.returncode`` and ``.stderr`` as of a
+    subprocess. tests/test_bad_input.py keeps the fresh-process check of the same one-line contract."""
+    from experiments.kit import cli, registry
+
+    def run(name: str, *flags: str) -> subprocess.CompletedProcess:
+        monkeypatch.chdir(ROOT)
+        capsys.readouterr()
+        try:
+            cli.main(registry.experiment(name), [f"experiments.{name}", *flags])
+            code = 0
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess([name, *flags], code, out.out, out.err)
+
+    return run

@@ -3,9 +3,6 @@ the smoke run (statuses, re-decision from the tables, compile count) and the CLI
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -19,7 +16,6 @@ from experiments.convergence.parts import bounded
 from experiments.kit import config as kit_config
 from experiments.kit import registry, results
 from experiments.kit.experiment import Tables
-from experiments.kit.registry import ROOT
 
 # pinned from a fresh smoke run (revision 1: one compile per population, ~20): the digits MLP program serving every
 # activation, rate, init and seed, plus a few staging programs; a regression fails
@@ -233,11 +229,7 @@ def test_smoke_compile_count_is_pinned(smoke):
     assert n <= SMOKE_COMPILES + 2, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 
-def test_cli_rejects_bad_input():
-    proc = subprocess.run(
-        [sys.executable, "-m", "experiments.convergence", "--config", "configs/convergence.py:smoke",
-         "--config.seeds=0", "--workdir", "/tmp/convergence_bad"],
-        check=False, cwd=ROOT, capture_output=True, text=True, env={"PYTHONPATH": str(ROOT), "JAX_PLATFORMS": "cpu"},
-    )
+def test_cli_rejects_bad_input(run_cli):
+    proc = run_cli("convergence", "--config", "configs/convergence.py:smoke", "--config.seeds=0", "--workdir", "/tmp/convergence_bad")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "seeds" in proc.stderr

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -81,9 +78,7 @@ def test_smoke_verdict(smoke):
     assert result.verdicts[0].claim == "C3" and result.verdicts[0].verdict == "refuted"
 
 
-def test_cli_rejects_bad_value():
-    proc = subprocess.run(
-        [sys.executable, "-m", "experiments.convexity", "--config.seeds=0"], capture_output=True, text=True, check=False
-    )
+def test_cli_rejects_bad_value(run_cli):
+    proc = run_cli("convexity", "--config.seeds=0")
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert "config.seeds = 0" in proc.stderr and ">= 1" in proc.stderr, proc.stderr  # names the key and the bad value

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import jax
@@ -142,12 +140,8 @@ def test_smoke_compile_count_is_pinned(smoke):
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 
-def test_cli_rejects_missing_reference():
-    proc = subprocess.run(
-        [sys.executable, "-m", "experiments.cost", "--config", "configs/cost.py:smoke",
-         "--config.step_activations=('tanh', 'relu')", "--workdir", "/nonexistent/never-written"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
-    )
+def test_cli_rejects_missing_reference(run_cli):
+    proc = run_cli("cost", "--config", "configs/cost.py:smoke", "--config.step_activations=('tanh', 'relu')", "--workdir", "/nonexistent/never-written")
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "identity" in lines[0], proc.stderr

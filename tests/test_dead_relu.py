@@ -3,9 +3,6 @@ trainer against optax and the activation registry, decisions at their thresholds
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -226,10 +223,7 @@ def test_smoke_compile_count_is_pinned(smoke):
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 
-def test_cli_rejects_bad_depth():
-    proc = subprocess.run(
-        [sys.executable, "-m", "experiments.dead_relu", "--config.g3.max_depth=1"],
-        check=False, capture_output=True, text=True, timeout=120,
-    )
+def test_cli_rejects_bad_depth(run_cli):
+    proc = run_cli("dead_relu", "--config.g3.max_depth=1")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "max_depth" in proc.stderr

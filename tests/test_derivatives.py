@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jax.numpy as jnp
 import numpy as np
 
@@ -81,13 +78,8 @@ def test_switched_mlps_train_each_activation():
     assert (pops["step"]["grad_hidden"] == 0).all() and (pops["step"]["grad_readout"] > 0).all()
 
 
-def test_cli_rejects_bad_value():
-    proc = subprocess.run(
-        [sys.executable, "-m", "experiments.derivatives", "--config.seeds=0"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def test_cli_rejects_bad_value(run_cli):
+    proc = run_cli("derivatives", "--config.seeds=0")
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert "config.seeds = 0" in proc.stderr and ">= 1" in proc.stderr, proc.stderr  # names the key and the bad value
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -16,7 +13,6 @@ from experiments.initialization import claims_g2, measure, net
 from experiments.initialization import measure_train as init_train
 from experiments.kit import inits, models, registry, train
 from experiments.kit.experiment import Tables
-from experiments.kit.registry import ROOT
 
 SMOKE_COMPILES = 20  # pinned from a fresh smoke run: 2 profile programs (one per width), 1 gb, 2 Glorot trainers + 1
 # evaluation, the He trainer and its extension block, the kit's staging and step-FLOP programs
@@ -161,12 +157,7 @@ def test_smoke_compile_count_is_pinned(smoke):
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 
-def test_cli_rejects_bad_depth():
-    proc = subprocess.run(
-        [sys.executable, "-m", "experiments.initialization", "--config", "configs/initialization.py:smoke",
-         "--config.profile.depth=0"],
-        check=False, cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin"},
-    )
+def test_cli_rejects_bad_depth(run_cli):
+    proc = run_cli("initialization", "--config", "configs/initialization.py:smoke", "--config.profile.depth=0")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "depth" in proc.stderr

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -107,13 +104,8 @@ def test_smoke_compile_count_is_pinned(smoke):
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 
-def test_cli_rejects_bad_value():
-    proc = subprocess.run(
-        [sys.executable, "-m", "experiments.linear_collapse", "--config.depth=0"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def test_cli_rejects_bad_value(run_cli):
+    proc = run_cli("linear_collapse", "--config.depth=0")
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert "config.depth = 0" in proc.stderr and ">= 1" in proc.stderr, proc.stderr  # names the key and the bad value
 

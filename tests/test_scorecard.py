@@ -77,9 +77,12 @@ def user_module(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def card_run(user_module):
+def card_run(user_module, request, tmp_path_factory):
+    """The user's card on the smoke preset, computed once per session (shared by the xdist workers)."""
+    from conftest import computed_once
+
     config = smoke_config(activation=user_module)
-    return config, scorecard.run(config)
+    return config, computed_once(request, tmp_path_factory, "scorecard", lambda _: scorecard.run(config))
 
 
 def test_every_section_is_filled_for_a_user_function(card_run, user_module):

@@ -3,9 +3,6 @@ at their thresholds, the compile budget of the smoke run, CLI errors."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -215,12 +212,8 @@ def test_smoke_compile_count_and_no_runtime_warning(smoke):
     assert SMOKE_COMPILES <= smoke.compiles("vanishing") <= SMOKE_COMPILES + 1
 
 
-def test_cli_rejects_unknown_activation():
-    proc = subprocess.run(
-        [sys.executable, "-m", "experiments.vanishing", "--config", "configs/vanishing.py:smoke",
-         "--config.profile.activations=('nosuch',)"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
+def test_cli_rejects_unknown_activation(run_cli):
+    proc = run_cli("vanishing", "--config", "configs/vanishing.py:smoke", "--config.profile.activations=('nosuch',)")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "nosuch" in proc.stderr
 

@@ -3,9 +3,6 @@ their thresholds, the smoke run, its compile count, the CLI."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -247,11 +244,8 @@ def test_smoke_compile_count_is_pinned(smoke):
     assert n <= SMOKE_COMPILES + 3, f"{n} compiles (pinned {SMOKE_COMPILES})"
 
 
-def test_cli_rejects_bad_value():
-    proc = subprocess.run(
-        [sys.executable, "-m", "experiments.zigzag", "--config.e4.depth=0"],
-        check=False, capture_output=True, text=True, timeout=120,
-    )
+def test_cli_rejects_bad_value(run_cli):
+    proc = run_cli("zigzag", "--config.e4.depth=0")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1
     assert "depth" in proc.stderr
