@@ -135,7 +135,7 @@ def test_suite_compile_level_yields_to_xla_flags(monkeypatch):
 
 
 def test_tests_run_at_the_fast_compile_level():
-    assert fastcompile.FLAG in os.environ["XLA_FLAGS"].split()
+    assert set(fastcompile.FLAGS) <= set(os.environ["XLA_FLAGS"].split())
 
 
 def test_scale_kernels_scales_only_kernels():

@@ -31,10 +31,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from experiments.kit import fastcompile
+
 ROOT = Path(__file__).resolve().parents[1]
 EXPERIMENTS = ("dead_relu",)
 DEVICES = (1, 4, 8)
-FAST = "--xla_backend_optimization_level=0"  # what tests/conftest.py's fastcompile sets: compile-bound smoke runs
+FAST = fastcompile.FLAG  # what tests/conftest.py sets: compile-bound smoke runs
 # Small populations span devices at 4 runs per chunk (dead_relu chunks by its config.chunk, 8).
 RUNS_PER_CHUNK = 4
 
