@@ -2,9 +2,10 @@
 
 Three processes with 1, 4 and 8 forced CPU devices (``--xla_force_host_platform_device_count``)
 each run (a) a small ``train.train_population`` (8 seeds x 2 learning rates in chunks of 2 runs,
-so that 8 devices hold one chunk each) and (b) the smoke preset of dead_relu (where 4 of 24 runs
-used to differ at 4 devices) through the CLI, into temporary workdirs with a temporary compile
-cache, at ``SUITE_RUNS_PER_CHUNK=4``. Zigzag's smoke preset was compared too until its 13 per-device
+so that 8 devices hold one chunk each) and (b), at 4 and 8 devices, the smoke preset of dead_relu
+(where 4 of 24 runs used to differ at 4 devices) through the CLI, into temporary workdirs with a
+temporary compile cache, at ``SUITE_RUNS_PER_CHUNK=4``; its 1-device tables are the session's smoke
+run (tests/conftest.py), written as the CLI writes them. Zigzag's smoke preset was compared too until its 13 per-device
 compiles per program made this the slowest test of the suite; the small population keeps the case of
 populations of a few runs spread over devices. Every CSV, ``summary.json`` and ``verdicts.json`` must be byte-identical across
 the three, and the small population's metrics exactly equal: ``sharding.run_chunks`` gives every
@@ -19,6 +20,7 @@ each process runs its 4 local devices' chunks and must return the numbers of the
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import socket
@@ -142,22 +144,31 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def runs(request, tmp_path_factory) -> dict:
+def runs(request, tmp_path_factory, smoke) -> dict:
     """{devices: record} of the three driver processes (run once per session, shared by the workers)."""
     from conftest import computed_once
 
-    return computed_once(request, tmp_path_factory, "scaleout", _drive)
+    return computed_once(request, tmp_path_factory, "scaleout", lambda root: _drive(root, smoke))
 
 
-def _drive(root: Path) -> dict:
-    """Run the three driver processes side by side; workdirs under ``root``."""
+def _drive(root: Path, smoke) -> dict:
+    """Run the three driver processes side by side; workdirs under ``root``.
+
+    One device is the session's smoke run (tests/conftest.py: one device, the same compile flags),
+    written as the CLI writes it; that driver runs the small population only."""
+    from experiments.kit import results
+
     procs, logs = [], []
     for d in DEVICES:
         (root / str(d)).mkdir()
         logs.append(root / f"log{d}")
+        names = EXPERIMENTS if d > 1 else ()
         with logs[-1].open("w") as log:
-            cmd = [sys.executable, "-c", DRIVER, str(root / f"out{d}.json"), str(root / str(d)), str(root / f"cache{d}"), *EXPERIMENTS]
+            cmd = [sys.executable, "-c", DRIVER, str(root / f"out{d}.json"), str(root / str(d)), str(root / f"cache{d}"), *names]
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env=_env(d), stdout=log, stderr=subprocess.STDOUT))
+    for name in EXPERIMENTS:
+        result = dataclasses.replace(smoke(name), figures={})  # the compared files: tables, summary, verdicts
+        results.write(result, root / "1" / name, config_json={}, manifest={})
     _wait(procs, logs, timeout=900)
     return {"root": root, **{d: json.loads((root / f"out{d}.json").read_text()) for d in DEVICES}}
 
@@ -213,8 +224,10 @@ def test_runs_spread_over_the_devices(runs):
             c = call["seeds"][0]
             assert call["seeds"] == [c, c] and call["arg_devices"] == [pop["all"][c % d]], (d, call)
         assert sorted(call["seeds"][0] for call in inv["calls"]) == list(range(8))
+    for d in DEVICES[1:]:  # the experiments' smoke runs (on one device: the session's smoke run)
+        assert sorted(runs[d]["experiments"]) == sorted(EXPERIMENTS)
         for invocations in runs[d]["experiments"].values():
-            _spread(invocations, pop["all"])
+            _spread(invocations, runs[d]["population"]["all"])
             chunks = max(len(inv["calls"]) for inv in invocations)
             assert chunks >= 3 and len({c["arg_devices"][0] for inv in invocations for c in inv["calls"]}) == min(d, chunks)
         assert all(c["run_shape"] == [8] for inv in runs[d]["experiments"]["dead_relu"] for c in inv["calls"])  # config.chunk
