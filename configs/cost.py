@@ -1,8 +1,8 @@
 """Config of experiments.cost (claim H2: exponentials are expensive; do they cost training time?).
 
 Run:      python -m experiments.cost --config configs/cost.py:smoke
-Runtime:  default 16 s on 2 idle CPU cores (measured, process included: 20 compiles, compile 5.9 s,
-          execute 3.8 s; revision 1: 170 compiles, 25 s); smoke 14 s; the tests run smoke at XLA opt
+Runtime:  default ~38 s on 2 idle CPU cores (measured, process included; 10 rounds of one step call took
+          16 s: 20 compiles, compile 5.9 s; revision 1: 170 compiles, 25 s); smoke 14 s; the tests run smoke at XLA opt
           level 0.
 Expected: alone, sigmoid and tanh cost far more than ReLU once the loop's load/store floor
           (identity) is subtracted, ELU and Mish more still; in a whole training step of a
@@ -35,7 +35,10 @@ def get_config(preset: str | None = None):
         "activations": ("identity", "relu", "leaky_relu", "elu", "gelu", "swish", "mish", "softplus", "sigmoid", "tanh"),
         "n_elements": 1 << 16,  # float32 elements (256 KiB: in L2, so compute, not memory bandwidth, is timed)
         "chain_length": 100,  # chained applications per timed call (inside one jitted loop)
-        "reps": 10,  # timing rounds (interleaved over activations); the CIs are over these (>= 10 where a number decides)
+        # timing rounds (interleaved over activations); the CIs are over these. 30, not 10: at 10 rounds of one
+        # call the step shares' CIs were ~0.15 wide and their parts moved between refuted and inconclusive
+        # from rerun to rerun on one idle machine (at 30 rounds, fastest of 3 calls: ~0.08 wide)
+        "reps": 30,
         "calls_per_rep": 2,  # calls per round; the fastest counts (other processes only add time)
         # Part (b): a whole training step (forward, backward, SGD update) of real models.
         "step_activations": ("identity", "relu", "elu", "mish", "sigmoid", "tanh"),  # the ones H2 names
@@ -44,7 +47,7 @@ def get_config(preset: str | None = None):
         "batch_size": 64,  # MLP batch
         "cnn_batch_size": 16,
         "steps_per_call": 2,  # training steps chained in one timed call (lax.scan)
-        "step_calls_per_rep": {"mlp": 1, "cnn": 1},  # calls per round; the fastest counts
+        "step_calls_per_rep": {"mlp": 3, "cnn": 3},  # calls per round; the fastest counts
         "mlp_widths": (1024, 1024),  # DECISIONS.md H2 (b): an MLP of width >= 1024
         "cnn_channels": (32, 64),
         "cnn_dense_widths": (128,),
