@@ -60,6 +60,7 @@ class _Entry:
     check: Callable[[dict[str, Any]], str | None] | None
     train_fn: Callable[..., jax.Array] | None
     array_params: tuple[str, ...] = field(default=())
+    user: bool = False  # a user's ``module:function``, registered at run time (acts.user)
 
 
 _REGISTRY: dict[str, _Entry] = {}
@@ -77,6 +78,7 @@ def register(
     check: Callable[[dict[str, Any]], str | None] | None = None,
     train_fn: Callable[..., jax.Array] | None = None,
     array_params: tuple[str, ...] = (),
+    user: bool = False,
 ) -> None:
     """Register an activation under ``name`` (the single place a new activation is added).
 
@@ -84,6 +86,7 @@ def register(
     ``train_fn(x, key, **params)``. ``params`` maps each parameter to its default (an ``int``
     default makes the parameter integer-valued). ``check(params)`` returns an error message for
     an invalid combination, or None. ``array_params`` may be arrays (e.g. a per-unit PReLU slope).
+    ``user`` marks a user's own activation: it can be fetched, but :func:`names` leaves it out.
     """
     if name in _REGISTRY:
         raise ValueError(f"activation '{name}' is already registered")
@@ -99,14 +102,24 @@ def register(
         check=check,
         train_fn=train_fn,
         array_params=tuple(array_params),
+        user=user,
     )
 
 
+def is_registered(name: str) -> bool:
+    """Whether ``name`` (built-in or a user's registered ``module:function``) can be fetched."""
+    return name in _REGISTRY
+
+
 def names(kind: str | None = None) -> list[str]:
-    """Sorted names of the registered activations, optionally only those of one ``kind``."""
+    """Sorted names of the suite's own activations, optionally only those of one ``kind``.
+
+    A user's ``module:function`` registered during the run is not listed: the list a process
+    reports does not depend on what it resolved before.
+    """
     if kind is not None and kind not in KINDS:
         raise ValueError(f"unknown kind '{kind}'; valid kinds: {', '.join(KINDS)}")
-    return sorted(n for n, e in _REGISTRY.items() if kind is None or e.kind == kind)
+    return sorted(n for n, e in _REGISTRY.items() if not e.user and (kind is None or e.kind == kind))
 
 
 def _coerce(name: str, key: str, value: Any, default: Any, array_ok: bool) -> Any:

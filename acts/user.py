@@ -105,10 +105,10 @@ def resolve(name: str) -> str:
         if name not in registry.names():
             raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(registry.names())}, or module:function")
         return name
-    if name in registry.names():
+    if registry.is_registered(name):
         return name
     fn, derivative = _import(name)
     check_elementwise(name, fn)
-    registry.register(name, fn, derivative=autodiff_derivative(fn), kind="elementwise", claims=())
+    registry.register(name, fn, derivative=autodiff_derivative(fn), kind="elementwise", claims=(), user=True)
     _GIVEN[name] = derivative
     return name

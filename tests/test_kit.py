@@ -300,6 +300,15 @@ def test_ledger_marks_unmeasured_claims(tmp_path):
     assert "| H4 |" in text and "not yet measured" in text.split("| H4 |")[1].splitlines()[0]
 
 
+def test_committed_ledger_is_the_committed_results():
+    """REPORT.md and the README's ledger section are what scripts/report makes of results/ (none lags a rerun)."""
+    root = Path(__file__).resolve().parents[1]
+    assert (root / "results" / "REPORT.md").read_text() == ledger.report(root / "results"), "run scripts/report"
+    readme = (root / "README.md").read_text()
+    section = readme.split("<!-- ledger:start -->\n", 1)[1].split("<!-- ledger:end -->", 1)[0]
+    assert section == ledger.summary(root / "results"), "run scripts/report"
+
+
 @pytest.mark.skipif(not SHARED_CLAIMS.exists(), reason="shared/CLAIMS.md not beside this checkout")
 def test_claims_copy_is_current():
     assert (Path(__file__).resolve().parents[1] / "configs" / "CLAIMS.md").read_text() == SHARED_CLAIMS.read_text()

@@ -104,6 +104,17 @@ def test_every_section_is_filled_for_a_user_function(card_run, user_module):
     assert all(v is None or isinstance(v, float) for v in result.summary.values())
 
 
+def test_a_resolved_user_function_is_fetchable_but_not_listed(user_module):
+    """Resolving a user's function must not change the built-in list a later error message or sweep reads."""
+    before = acts.names()
+    assert acts.resolve(user_module) == user_module
+    assert acts.get(user_module).fn(np.float32(1.0)) == pytest.approx(2.0 * np.tanh(0.5))
+    assert acts.names() == before and user_module not in acts.names(kind="elementwise")
+    with pytest.raises(ValueError, match="valid names: ") as err:
+        acts.get("foo")
+    assert USER_MODULE not in str(err.value)
+
+
 BAD = {
     "missing module": ("no_such_module_for_scorecard:f", "cannot import module"),
     "missing name": (f"{USER_MODULE}:nope", "has no 'nope'"),
