@@ -25,7 +25,7 @@ def _as_result(reference: dict) -> results.Result:
 @pytest.mark.parametrize("name", NAMES)
 def test_compare_catches_a_ten_percent_change_of_any_summary_number(name):
     reference = regression.load(name)
-    assert regression.compare(_as_result(reference), reference) == []
+    assert regression.compare(_as_result(reference), reference, reference.get("machine")) == []
     for key, entry in reference["values"].items():
         value = entry["value"] if isinstance(entry, dict) else entry
         full = f"summary.{key}"
@@ -35,7 +35,7 @@ def test_compare_catches_a_ten_percent_change_of_any_summary_number(name):
             continue  # a wall-clock timing (kit.regression.TIMED), compared by verdict only
         changed = copy.deepcopy(reference)
         changed["values"][key] = {**entry, "value": value * 1.1} if isinstance(entry, dict) else value * 1.1
-        assert regression.compare(_as_result(changed), reference), f"{name}: {key} +10% passed"
+        assert regression.compare(_as_result(changed), reference, reference.get("machine")), f"{name}: {key} +10% passed"
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "cost"])
@@ -52,7 +52,7 @@ def test_compare_catches_a_doubled_step_count_and_a_ten_percent_cell(name):
             factor = 2.0 if "step" in column else 1.1
             changed = copy.deepcopy(reference)
             changed["tables"][table]["rows"][i][j] = v * factor
-            problems = regression.compare(_as_result(changed), reference)
+            problems = regression.compare(_as_result(changed), reference, reference.get("machine"))
             assert any(p.startswith(f"{table}.{column}[row {i}]") for p in problems), (table, column, factor)
             caught += 1
     assert caught, f"{name}: no numeric table cell to perturb"
@@ -107,3 +107,27 @@ def test_a_wall_clock_part_may_move_through_inconclusive_only():
     assert regression.compare_verdicts({k: v for k, v in want.items() if "MLP" not in k}, want, name="cost")
     assert regression.compare_verdicts(noisy, want, name="zigzag")
     assert regression.compare_verdicts(noisy, want)
+
+
+def test_across_machines_skips_only_what_the_reference_states_and_never_a_verdict():
+    reference = regression.load("vanishing")
+    own, other = reference["machine"], "x86_64 OtherVendor 25/17 flags:00000000 jaxlib 0.10.2"
+    assert own and reference["across_machines"] and all(e.get("why") for e in reference["across_machines"].values())
+    changed = copy.deepcopy(reference)
+    sweep = changed["tables"]["depth_sweep"]
+    sweep["rows"][0][sweep["columns"].index("train_acc")] += 0.01
+    changed["tables"]["depth_sweep_lr"]["rows"].pop()  # the lr search extended its grid differently
+    changed["values"]["d6_acc/relu/bn=True"]["value"] += 0.01
+    assert len(regression.compare(_as_result(changed), reference, own)) == 3  # strict on the reference's machine
+    assert regression.compare(_as_result(changed), reference, other) == []  # chaotic cells, stated with why
+    profile = changed["tables"]["profile_summary"]
+    j = next(j for j, r in enumerate(profile["rows"][0]) if isinstance(r, float) and abs(r) > 1e-3)
+    profile["rows"][0][j] *= 1.1
+    changed["verdicts"]["D6"] = "supported" if reference["verdicts"]["D6"] != "supported" else "refuted"
+    problems = regression.compare(_as_result(changed), reference, other)
+    assert any(p.startswith("profile_summary.") for p in problems) and any("verdict D6 flipped" in p for p in problems)
+
+
+def test_machine_names_what_code_generation_depends_on():
+    here = regression.machine()
+    assert "flags:" in here and "jaxlib" in here and here == regression.machine()

@@ -271,7 +271,7 @@ def check(config: ml_collections.ConfigDict) -> None:
             missing += [a for a in config.criteria.h2.expensive if a not in names]
         if missing:
             raise ConfigError(f"config.{key} must include {', '.join(map(repr, missing))}")
-    unknown = [a for a in config.step_activations if a not in acts.names()]
+    unknown = [a for a in config.step_activations if not acts.registry.is_registered(a)]
     if unknown:
         raise ConfigError(f"unknown activation(s) {', '.join(unknown)}; valid: {', '.join(acts.names())}")
     for key in ("reps", "calls_per_rep", "step_calls_per_rep.mlp", "step_calls_per_rep.cnn", "steps_per_call",
