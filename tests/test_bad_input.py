@@ -375,6 +375,7 @@ SCRIPT_PROBES = [
     ("distributed", [], "usage"),
     ("regression", ["nosuch"], "nosuch"),
     ("regression", ["--update", "--default"], "not allowed"),
+    ("regression", ["--rounding", "--update"], "not allowed"),
     ("regression", ["--frobnicate"], "frobnicate"),
     ("reproduce", ["nosuch"], "nosuch"),
     ("reproduce", ["--preset", "huge"], "huge"),
