@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import copy
 import os
+import platform
+from pathlib import Path
 from types import SimpleNamespace
 
+import jaxlib
 import pandas as pd
 import pytest
 
@@ -129,5 +132,11 @@ def test_across_machines_skips_only_what_the_reference_states_and_never_a_verdic
 
 
 def test_machine_names_what_code_generation_depends_on():
-    here = regression.machine()
-    assert "flags:" in here and "jaxlib" in here and here == regression.machine()
+    cpu = "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 167\nflags\t\t: fma avx2 avx512f\n\nprocessor\t: 1\n"
+    here = regression.machine_of(cpu, "x86_64", "0.10.2")
+    assert here.startswith("x86_64 GenuineIntel 6/167 flags:") and here.endswith("jaxlib 0.10.2")
+    assert regression.machine_of(cpu.replace("fma avx2 avx512f", "avx512f fma avx2"), "x86_64", "0.10.2") == here
+    assert regression.machine_of(cpu.replace(" avx512f", ""), "x86_64", "0.10.2") != here  # no AVX-512: another machine
+    assert regression.machine_of(cpu.replace("167", "143"), "x86_64", "0.10.2") != here
+    assert regression.machine_of(cpu, "x86_64", "0.11.0") != here
+    assert regression.machine() == regression.machine_of(Path("/proc/cpuinfo").read_text(), platform.machine(), jaxlib.__version__)

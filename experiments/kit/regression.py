@@ -69,19 +69,25 @@ def machine() -> str:
     a hash of the feature flags, jaxlib's version (e.g. ``x86_64 GenuineIntel 6/167 flags:1a2b3c4d jaxlib 0.10.2``)."""
     import jaxlib
 
-    info: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo") as f:
-            for line in f:
-                key, sep, value = line.partition(":")
-                if not sep:
-                    break  # the first processor's block is enough
-                info.setdefault(key.strip(), value.strip())
+            cpuinfo = f.read()
     except OSError:
-        pass
+        cpuinfo = ""
+    return machine_of(cpuinfo, platform.machine(), jaxlib.__version__)
+
+
+def machine_of(cpuinfo: str, arch: str, jaxlib_version: str) -> str:
+    """:func:`machine` from the text of ``/proc/cpuinfo`` (its first processor; flags in any order)."""
+    info: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            break  # the first processor's block is enough
+        info.setdefault(key.strip(), value.strip())
     flags = hashlib.sha256(" ".join(sorted(info.get("flags", "").split())).encode()).hexdigest()[:8]
     cpu = f"{info.get('vendor_id', platform.processor() or '?')} {info.get('cpu family', '?')}/{info.get('model', '?')}"
-    return f"{platform.machine()} {cpu} flags:{flags} jaxlib {jaxlib.__version__}"
+    return f"{arch} {cpu} flags:{flags} jaxlib {jaxlib_version}"
 
 
 def _across(reference: dict, where: str | None) -> dict:
