@@ -2,3 +2,7 @@
 
 The shared machinery lives in :mod:`experiments.kit`.
 """
+
+from experiments.kit import hostdevices as _hostdevices
+
+_hostdevices.enable()

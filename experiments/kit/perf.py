@@ -90,6 +90,7 @@ def flops_of(lowered) -> float:
 # fn -> {abstract signature of the arguments: (compiled executable, its FLOPs)}; weak in fn, so
 # a jitted function that is dropped takes its executables with it.
 _EXECUTABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_COMPILE_LOCK = threading.RLock()
 
 
 def _signature(args) -> tuple:
@@ -141,15 +142,16 @@ def compiled(fn, *args):
     except TypeError:  # not weak-referenceable: no caching
         table = {}
     key = _signature(args)
-    try:
-        hit = table.get(key)
-    except TypeError:  # an unhashable sharding; compile without caching
-        key, hit = None, None
-    if hit is None:
-        executable = fn.lower(*args).compile()
-        hit = (executable, flops_of(executable))
-        if key is not None:
-            table[key] = hit
+    with _COMPILE_LOCK:  # threads (sharding.on_devices) asking for one program compile it once
+        try:
+            hit = table.get(key)
+        except TypeError:  # an unhashable sharding; compile without caching
+            key, hit = None, None
+        if hit is None:
+            executable = fn.lower(*args).compile()
+            hit = (executable, flops_of(executable))
+            if key is not None:
+                table[key] = hit
     return hit
 
 

@@ -216,3 +216,64 @@ def _load_on(compiled, device):
 
     unloaded, args_info, no_kwargs = Unpickler(io.BytesIO(payload), device.client, [device]).load()
     return jax.stages.Compiled(unloaded.load(), [], in_tree.unflatten(args_info), out_tree, no_kwargs=no_kwargs)
+
+
+class DeviceCaller:
+    """``call(fn, *args, flops=None)``: :func:`perf.execute` of jitted ``fn`` on one device.
+
+    Arguments are put on the device; on any device but the first, ``fn`` is the executable compiled
+    for the first device and loaded here (:func:`_on_device`), so every device runs the same
+    one-device program and a call gives the same numbers wherever it runs."""
+
+    def __init__(self, device, first):
+        self.device, self.first = device, first
+
+    def __call__(self, fn, *args, flops: float | None = None):
+        from . import perf
+
+        args = jax.tree_util.tree_map(lambda a: jax.device_put(np.asarray(a), self.device), args)
+        target = fn if self.device is self.first else _on_device(fn, self.first, self.device)
+        return jax.tree_util.tree_map(np.asarray, perf.execute(target, *args, flops=flops))
+
+
+def on_devices(tasks: list) -> list:
+    """``[task(call) for task in tasks]``, the tasks run concurrently over this process's devices.
+
+    For independent work whose calls are not one vmapped population (an adaptive lr search, one
+    program per activation): each device has a thread that takes the next task in list order
+    (put the heaviest first) and gives it a :class:`DeviceCaller` for that device. Every call is
+    the same one-device program on whichever device runs it, so the results do not depend on
+    the device count or on which device took which task. The first exception is re-raised.
+    """
+    import queue
+    import threading
+
+    devices = sorted(jax.local_devices(), key=lambda d: d.id)
+    callers = [DeviceCaller(d, devices[0]) for d in devices[: max(1, min(len(devices), len(tasks)))]]
+    if len(callers) == 1:
+        return [task(callers[0]) for task in tasks]
+    todo: queue.SimpleQueue = queue.SimpleQueue()
+    for item in enumerate(tasks):
+        todo.put(item)
+    out: dict = {}
+    errors: list = []
+
+    def worker(call: DeviceCaller) -> None:
+        while not errors:
+            try:
+                i, task = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                out[i] = task(call)
+            except Exception as err:  # noqa: BLE001 (re-raised in the caller's thread)
+                errors.append(err)
+
+    threads = [threading.Thread(target=worker, args=(c,), daemon=True) for c in callers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return [out[i] for i in range(len(tasks))]

@@ -17,7 +17,7 @@ import ml_collections
 import numpy as np
 import pandas as pd
 
-from experiments.kit import data, inits, perf, stats, theory
+from experiments.kit import data, inits, perf, sharding, stats, theory
 
 from . import net, profile_net
 
@@ -73,8 +73,10 @@ def _measure(cfg) -> dict:
         n_nets = len(cfg.inits) * cfg.seeds
         flops = n_nets * (4 * cfg.batch_size * net.macs(ds.n_features, width, depth, ds.n_classes)
                           + 4 * depth * cfg.batch_size**2 * width)
-        for index, activation in enumerate(names):
-            out = perf.execute(fn, np.int32(index), coef, *base, x, y, flops=flops)
+        def profile(index, base=base, coef=coef, fn=fn, x=x, y=y, flops=flops):  # activations run over the devices
+            return lambda call: call(fn, np.int32(index), coef, *base, x, y, flops=flops)
+
+        for activation, out in zip(names, sharding.on_devices([profile(i) for i in range(len(names))])):
             out = {k: np.asarray(v, float) for k, v in out.items()}
             for j, init in enumerate(ordered):
                 measured[(ds_name, init, activation)] = {k: v[:, j] for k, v in out.items()}

@@ -18,7 +18,7 @@ import ml_collections
 import numpy as np
 import pandas as pd
 
-from experiments.kit import data, inits, perf, stats, theory, train
+from experiments.kit import data, inits, perf, sharding, stats, theory, train
 
 from . import net
 
@@ -39,10 +39,12 @@ def measure_saturation(cfg: ml_collections.ConfigDict) -> pd.DataFrame:
     macs = net.macs(*dims)
     flops = cfg.seeds * 6 * macs * (cfg.batch_size * cfg.steps + cfg.n_eval * (cfg.steps // cfg.log_every + 1))
     steps = np.arange(cfg.steps // cfg.log_every + 1) * cfg.log_every
+    def history(index):  # one activation's seeds; the activations run concurrently over the devices
+        return lambda call: call(fn, np.int32(index), np.arange(cfg.seeds, dtype=np.int32), np.float32(cfg.learning_rate),
+                                 x, ds.y_train, x_ev, y_ev, flops=flops)
+
     rows = []
-    for index, activation in enumerate(names):
-        h = perf.execute(fn, np.int32(index), np.arange(cfg.seeds, dtype=np.int32), np.float32(cfg.learning_rate),
-                         x, ds.y_train, x_ev, y_ev, flops=flops)
+    for activation, h in zip(names, sharding.on_devices([history(i) for i in range(len(names))])):
         h = {k: np.asarray(v) for k, v in h.items()}
         for s in range(cfg.seeds):
             for t, step in enumerate(steps):
@@ -122,12 +124,14 @@ def kernel_stds(init: str, dims: tuple[int, int, int, int]) -> np.ndarray:
     return np.asarray(out, np.float32)
 
 
-def _train_runs(names, index, batch_norm, init, ds, cfg, depths, seeds, lrs, scales, bias_std=0.0, pad_to=0):
+def _train_runs(names, index, batch_norm, init, ds, cfg, depths, seeds, lrs, scales, bias_std=0.0, pad_to=0,
+                call=perf.execute):
     """Final training accuracy and divergence of the runs (seeds[i], lrs[i], scales[i]), shape (D, R).
 
     One compile per (activation group, BatchNorm, shapes): every depth is the net of the largest
     depth with the layers past its depth skipped; the activation is an index; the runs are vmapped
-    (padded to ``pad_to`` runs, so that calls of different sizes share one compile)."""
+    (padded to ``pad_to`` runs, so that calls of different sizes share one compile). ``call`` runs
+    the program (``perf.execute``, or a device's :class:`experiments.kit.sharding.DeviceCaller`)."""
     x, x_ev, y_ev = _eval_subset(ds, cfg.n_eval)
     dims = (ds.n_features, cfg.width, max(cfg.depths), ds.n_classes)
     fn = _trainer(tuple(names), batch_norm, dims, cfg.steps, cfg.batch_size)
@@ -140,15 +144,22 @@ def _train_runs(names, index, batch_norm, init, ds, cfg, depths, seeds, lrs, sca
     d_in, width, _, n_out = dims
     macs = sum(net.macs(d_in, width, d, n_out) for d in depths)  # executed layers only
     flops = len(seeds) * (6 * macs * cfg.batch_size * cfg.steps + 2 * macs * cfg.n_eval)
-    acc, _, diverged = perf.execute(fn, *args, flops=flops)
+    acc, _, diverged = call(fn, *args, flops=flops)
     return np.asarray(acc, float)[:, :n], np.asarray(diverged)[:, :n]
 
 
 def _train_grid(names, index, batch_norm, init, ds, cfg, depths, seeds, lrs, scales, bias_std=0.0):
-    """:func:`_train_runs` over the grid seeds x lrs x scales, shape (S, D, n_lr, n_scale)."""
+    """:func:`_train_runs` over the grid seeds x lrs x scales, shape (S, D, n_lr, n_scale): one call
+    per depth (one program for all), the depths spread over the devices, deepest first."""
     runs, shape = train.run_grid(seeds, learning_rate=lrs, weight_scale=scales)
-    acc, div = _train_runs(names, index, batch_norm, init, ds, cfg, depths, runs["seed"], runs["learning_rate"],
-                           runs["weight_scale"], bias_std)
+
+    def at(depth):
+        return lambda call: _train_runs(names, index, batch_norm, init, ds, cfg, (depth,), runs["seed"],
+                                        runs["learning_rate"], runs["weight_scale"], bias_std, call=call)
+
+    order = sorted(range(len(depths)), key=lambda d: -depths[d])
+    done = dict(zip(order, sharding.on_devices([at(depths[d]) for d in order])))
+    acc, div = (np.concatenate([done[d][k] for d in range(len(depths))]) for k in (0, 1))
     full = (len(depths), *shape)
     return np.moveaxis(acc.reshape(full), 0, 1), np.moveaxis(div.reshape(full), 0, 1)
 
@@ -163,14 +174,15 @@ def _best(acc: np.ndarray) -> int:
     return int(np.argmax(np.where(np.isfinite(acc), acc, 0.0).mean(0)))
 
 
-def sweep_depth(activation, batch_norm, init, ds, cfg, depth) -> dict:
+def sweep_depth(activation, batch_norm, init, ds, cfg, depth, call=perf.execute) -> dict:
     """R6 for one arm at one depth: the best lr on ``search_seeds`` seeds over a log grid extended
     (by as many points again) while the best is at an edge, at most ``max_extensions`` times; then
     ``seeds`` fresh seeds (ids from 1000) trained at that lr, so the reported accuracy is not the
-    maximum over the grid of the same seeds. Every call pads to one run count: one compile."""
+    maximum over the grid of the same seeds. Every call pads to one run count: one compile. ``call``
+    runs the program (see :func:`_train_runs`)."""
     index = tuple(cfg.activations).index(activation)
     pad = max(cfg.search_seeds * len(cfg.learning_rates), cfg.seeds)
-    run = functools.partial(_train_runs, cfg.activations, index, batch_norm, init, ds, cfg, (depth,), pad_to=pad)
+    run = functools.partial(_train_runs, cfg.activations, index, batch_norm, init, ds, cfg, (depth,), pad_to=pad, call=call)
 
     def search(grid):
         seeds, lrs = np.repeat(np.arange(cfg.search_seeds), len(grid)), np.tile(grid, cfg.search_seeds)
@@ -195,25 +207,29 @@ def sweep_depth(activation, batch_norm, init, ds, cfg, depth) -> dict:
 
 
 def measure_depth(cfg: ml_collections.ConfigDict) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Per (activation, BatchNorm, depth): the accuracy at the arm's best lr (table), per seed, and the lr search."""
+    """Per (activation, BatchNorm, depth): the accuracy at the arm's best lr (table), per seed, and the lr search.
+
+    The arms' searches are independent: they run concurrently over the devices, deepest first."""
     ds = data.load(cfg.dataset, n_train=cfg.n_train)
+    arms = [(a, i, bn, d) for a, i in zip(cfg.activations, cfg.inits) for bn in (False, True) for d in cfg.depths]
+    order = sorted(range(len(arms)), key=lambda k: -arms[k][3])
+    tasks = [functools.partial(lambda a, i, bn, d, call: sweep_depth(a, bn, i, ds, cfg, d, call=call), *arms[k]) for k in order]
+    searched = dict(zip(order, sharding.on_devices(tasks)))
     rows, per_seed, per_lr = [], [], []
-    for activation, init in zip(cfg.activations, cfg.inits):
-        for bn in (False, True):
-            for depth in cfg.depths:
-                r = sweep_depth(activation, bn, init, ds, cfg, depth)
-                lrs, best = r["lrs"], r["best"]
-                est = stats.mean_ci(r["acc"])
-                cond = {"activation": activation, "init": init, "batch_norm": bn, "depth": depth}
-                rows.append({**cond, "best_learning_rate": float(lrs[best]), "train_acc": est.mean, "train_acc_lo": est.lo,
-                             "train_acc_hi": est.hi, "n_seeds": est.n, "n_diverged": int(r["div"].sum()),
-                             "lr_at_edge": bool(best in (0, len(lrs) - 1)), "lr_grid_lo": float(lrs[0]),
-                             "lr_grid_hi": float(lrs[-1]), "n_learning_rates": len(lrs)})
-                per_seed += [{**cond, "seed": int(s), "learning_rate": float(lrs[best]), "train_acc": float(a),
-                              "status": "diverged" if d else "ok"} for s, a, d in zip(r["seeds"], r["acc"], r["div"])]
-                score = np.where(np.isfinite(r["search_acc"]), r["search_acc"], 0.0).mean(0)
-                per_lr += [{**cond, "learning_rate": float(lr), "train_acc": float(score[g]), "n_seeds": cfg.search_seeds,
-                            "n_diverged": int(r["search_div"][:, g].sum())} for g, lr in enumerate(lrs)]
+    for k, (activation, init, bn, depth) in enumerate(arms):
+        r = searched[k]
+        lrs, best = r["lrs"], r["best"]
+        est = stats.mean_ci(r["acc"])
+        cond = {"activation": activation, "init": init, "batch_norm": bn, "depth": depth}
+        rows.append({**cond, "best_learning_rate": float(lrs[best]), "train_acc": est.mean, "train_acc_lo": est.lo,
+                     "train_acc_hi": est.hi, "n_seeds": est.n, "n_diverged": int(r["div"].sum()),
+                     "lr_at_edge": bool(best in (0, len(lrs) - 1)), "lr_grid_lo": float(lrs[0]),
+                     "lr_grid_hi": float(lrs[-1]), "n_learning_rates": len(lrs)})
+        per_seed += [{**cond, "seed": int(s), "learning_rate": float(lrs[best]), "train_acc": float(a),
+                      "status": "diverged" if d else "ok"} for s, a, d in zip(r["seeds"], r["acc"], r["div"])]
+        score = np.where(np.isfinite(r["search_acc"]), r["search_acc"], 0.0).mean(0)
+        per_lr += [{**cond, "learning_rate": float(lr), "train_acc": float(score[g]), "n_seeds": cfg.search_seeds,
+                    "n_diverged": int(r["search_div"][:, g].sum())} for g, lr in enumerate(lrs)]
     return pd.DataFrame(rows), pd.DataFrame(per_seed), pd.DataFrame(per_lr)
 
 
