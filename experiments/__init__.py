@@ -2,7 +2,3 @@
 
 The shared machinery lives in :mod:`experiments.kit`.
 """
-
-from experiments.kit import hostdevices as _hostdevices
-
-_hostdevices.enable()

@@ -12,79 +12,101 @@ import functools
 import ml_collections
 import numpy as np
 
+from experiments.kit import ondevices
+
 from . import sweep as sw
 from .measure import Runner, mlp_pairs, sweep_table
 
 
 def sweep_all(runner: Runner, config) -> dict[str, float]:
     """Sweep every arm in a fixed order: the MLP grid, the CNN, H4's small sets, C4's inits. Returns C4's target
-    losses (per activation)."""
+    losses (per activation).
+
+    Arms are independent within each stage, so each stage's sweeps run concurrently over the devices
+    (``ondevices.on_devices``): stage 1 the MLP grid; stage 2 the CNN, C4's chains (one per activation)
+    and H4, whose starting windows are read from stage 1's arms before any of them runs; stage 3 the
+    further seeds. The arms are created in the sequential order first, so tables list them in it."""
     crit = config.criteria
     bound, mtf, lf = float(crit.censoring.bound_fraction), float(crit.c5.min_train_fraction), float(crit.trained.loss_fraction)
 
     def speed(arm):
         return [sw.best_speed(arm, bound)]
 
+    def sweeping(arm, first, objectives, **kw):
+        return lambda call: runner.sweep(arm, first, objectives, **kw)
+
     pd_ = runner.per_decade
-    for key, label in mlp_pairs(config):  # H1, H3, F5, C5: every use's best rate inside the rates tried
-        runner.sweep(runner.arm("mlp", key, label), config.learning_rates,
-                     lambda arm: [sw.best_speed(arm, bound), sw.best_val(arm), sw.best_loss(arm, mtf, lf)], train_edge=True)
+    mlp = [runner.arm("mlp", key, label) for key, label in mlp_pairs(config)]  # H1, H3, F5, C5: every use's best rate
+    ondevices.on_devices([sweeping(arm, config.learning_rates, lambda arm: [sw.best_speed(arm, bound), sw.best_val(arm),
+                                                                         sw.best_loss(arm, mtf, lf)], train_edge=True)
+                         for arm in mlp])
 
     def centre(key, label, best):
         source = runner.arms.get(("mlp", key, label, config.customary_init[label], 1.0))
         lr = best(source) if source is not None else None
         return lr if lr is not None else float(np.median(config.learning_rates))
 
-    for key in config.cnn.datasets:  # H1's CNN: centred on the MLP's fastest rate of the same activation
+    cnn = []  # H1's CNN: centred on the MLP's fastest rate of the same activation
+    for key in config.cnn.datasets:
         for label in config.cnn.activations:
             first = sw.window(centre(key, label, lambda a: sw.best_speed(a, bound)), pd_)
-            runner.sweep(runner.arm("cnn", key, label), first, speed)
-    for key in config.h4.datasets:  # H4: the small set, centred on the full set's best validation rate
+            cnn.append(sweeping(runner.arm("cnn", key, label), first, speed))
+    h4 = []  # H4: the small set, centred on the full set's best validation rate
+    for key in config.h4.datasets:
         small = f"{key}_{int(config.h4.train_sizes[key])}"
         for label in config.h4.variants:
             known = ("mlp", key, label, config.customary_init[label], 1.0) in runner.arms
             first = sw.window(centre(key, label if known else config.baseline, sw.best_val), pd_)
-            runner.sweep(runner.arm("mlp", small, label), first, lambda arm: [sw.best_val(arm)])
-    targets = c4_sweeps(runner, config, centre)
+            h4.append(sweeping(runner.arm("mlp", small, label), first, lambda arm: [sw.best_val(arm)]))
+    c4 = c4_chains(runner, config, centre)
+    targets = dict(zip(config.c4.activations, ondevices.on_devices([*cnn, *c4, *h4])[len(cnn):len(cnn) + len(c4)]))
     accuracy_seeds(runner, config)
     return targets
 
 
 def accuracy_seeds(runner: Runner, config) -> None:
     """F5, H3 (b), H4: the compared arms get ``accuracy_seeds`` seeds at their best validation rate (picked on the
-    first ``seeds``), so that a CI can resolve the +-margin of R9."""
+    first ``seeds``), so that a CI can resolve the +-margin of R9; the arms run concurrently over the devices."""
     n = int(config.accuracy_seeds)
     arms = [("mlp", key, label) for key in config.grid.datasets
             for label in (config.baseline, config.h3.activation, *config.criteria.f5.named)]
     arms += [("mlp", f"{key}_{int(config.h4.train_sizes[key])}", label) for key in config.h4.datasets
              for label in (config.baseline, config.h4.activation)]
+    tasks = []
     for ident in dict.fromkeys(arms):
         arm = runner.arm(*ident)
         lr = sw.best_val(arm)
         if lr is not None:
-            runner.more_seeds(arm, lr, n)
+            tasks.append(lambda call, arm=arm, lr=lr: runner.more_seeds(arm, lr, n))
+    ondevices.on_devices(tasks)
 
 
-def c4_sweeps(runner: Runner, config, centre) -> dict[str, float]:
-    """C4: the reference-init arm (its fastest rate gives the target loss), then each small init, fastest to it."""
+def c4_chains(runner: Runner, config, centre) -> list:
+    """C4, one task per activation (its arms are created here, in order): the reference-init arm (its fastest
+    rate gives the target loss), then each small init, fastest to it. A task returns the target loss."""
     from .measure_tables import c4_target
 
-    c4, bound, targets = config.c4, float(config.criteria.censoring.bound_fraction), {}
+    c4, bound = config.c4, float(config.criteria.censoring.bound_fraction)
     fraction = float(config.criteria.c4.target_step_fraction)
-    for label in c4.activations:
-        ref = runner.arm("mlp", c4.dataset, label, c4.reference_init)
-        first = sw.window(centre(c4.dataset, label, lambda a: sw.best_speed(a, bound)), runner.per_decade)
-        runner.sweep(ref, first if not ref.results else [], lambda arm: [sw.best_speed(arm, bound)])
-        target = targets[label] = c4_target(ref, sw.best_speed(ref, bound), fraction)
 
-        def to_target(arm, target=target):
-            return [sw.best_by_steps(arm, functools.partial(arm.steps_to_loss, target=target), bound)]
+    def chain(label, ref, scaled):
+        def run(call):
+            first = sw.window(centre(c4.dataset, label, lambda a: sw.best_speed(a, bound)), runner.per_decade)
+            runner.sweep(ref, first if not ref.results else [], lambda arm: [sw.best_speed(arm, bound)])
+            target = c4_target(ref, sw.best_speed(ref, bound), fraction)
 
-        runner.sweep(ref, [], to_target)
-        for scale in c4.weight_scales:
-            runner.sweep(runner.arm("mlp", c4.dataset, label, c4.init, scale), sw.window(sw.best_speed(ref, bound),
-                                                                                         runner.per_decade), to_target)
-    return targets
+            def to_target(arm):
+                return [sw.best_by_steps(arm, functools.partial(arm.steps_to_loss, target=target), bound)]
+
+            runner.sweep(ref, [], to_target)
+            for arm in scaled:
+                runner.sweep(arm, sw.window(sw.best_speed(ref, bound), runner.per_decade), to_target)
+            return target
+        return run
+
+    return [chain(label, runner.arm("mlp", c4.dataset, label, c4.reference_init),
+                  [runner.arm("mlp", c4.dataset, label, c4.init, scale) for scale in c4.weight_scales])
+            for label in c4.activations]
 
 
 def train_all(config: ml_collections.ConfigDict, t) -> dict:

@@ -27,7 +27,7 @@ import numpy as np
 import optax
 
 import acts
-from experiments.kit import models, perf, train
+from experiments.kit import models, ondevices, perf, train
 
 # the std of each named Gaussian init as a function of (fan_in, fan_out), the kit's fans (experiments.kit.inits)
 INIT_STDS = {
@@ -190,10 +190,7 @@ _PROGRAMS: dict = {}
 
 def program_fn(program: Program, n_classes: int):
     """The jitted chunk trainer of ``program`` (one per program: the compile the run pays once)."""
-    key = (program, n_classes)
-    if key not in _PROGRAMS:
-        _PROGRAMS[key] = _program_fn(program, n_classes)
-    return _PROGRAMS[key]
+    return perf.memo(_PROGRAMS, (program, n_classes), lambda: _program_fn(program, n_classes))
 
 
 def run_chunk(program: Program, which: int, seeds, lrs, stds, n_train: int, arrays: tuple, n_classes: int) -> dict:
@@ -205,8 +202,7 @@ def run_chunk(program: Program, which: int, seeds, lrs, stds, n_train: int, arra
     fn = program_fn(program, n_classes)
     host = (np.asarray(seeds, np.int32), np.asarray(lrs, np.float32), np.asarray(stds, np.float32), np.int32(which),
             np.int32(n_train))
-    args = (*jax.device_put(host), *arrays)
-    out = perf.execute(fn, *args, flops=_flops(program, arrays) * program.n_runs)
+    out = ondevices.execute(fn, *host, *arrays, flops=_flops(program, arrays) * program.n_runs)  # this thread's device
     return {k: np.asarray(v) for k, v in out.items()}
 
 

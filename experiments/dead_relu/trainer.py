@@ -176,9 +176,7 @@ _FNS: dict = {}
 
 def trainer(spec: Spec):
     """The jitted population function of ``spec``, cached (a second sweep compiles nothing)."""
-    if spec not in _FNS:
-        _FNS[spec] = _run_fn(spec)
-    return _FNS[spec]
+    return perf.memo(_FNS, spec, lambda: _run_fn(spec))
 
 
 def run_flops(n_in: int, spec: Spec, n_eval: int) -> float:

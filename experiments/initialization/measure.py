@@ -21,27 +21,25 @@ from experiments.kit import data, perf, probes, stats
 
 from . import net
 
-_FNS: dict = {}
 QUARTER_CIRCLE_MEAN = 8.0 / (3.0 * np.pi)  # mean singular value of an n x n matrix of iid unit-variance/n entries
 
 
+@perf.once
 def _fn(activations, depth, width, n_classes, dtype, keep, jac_examples=0):
     """The jitted (seeds, conditions, x, y) -> per-seed, per-condition outputs of :func:`net.forward_backward`."""
-    key = (activations, depth, width, n_classes, dtype, keep, jac_examples)
-    if key not in _FNS:
-        one = net.forward_backward(activations, depth, width, n_classes, dtype, keep)
+    one = net.forward_backward(activations, depth, width, n_classes, dtype, keep)
 
-        def per_seed(seed, cond, x, y):
-            out = one(jax.random.PRNGKey(seed), cond, x, y)
-            kernel = out.pop("kernel", None)
-            if jac_examples:  # J_l = diag(phi'(h_(l+1))) W_(l+1)^T, l = 1 .. depth-1
-                d = out["dphi"][:, 1:, :jac_examples]  # (C, depth-1, n, width)
-                jac = d[..., :, None] * jnp.swapaxes(kernel, -1, -2)[:, :, None]
-                out["jac_sv"] = jnp.linalg.svd(jac, compute_uv=False).mean(axis=(2, 3))
-            return out
+    def per_seed(seed, cond, x, y):
+        out = one(jax.random.PRNGKey(seed), cond, x, y)
+        kernel = out.pop("kernel", None)
+        if jac_examples:  # J_l = diag(phi'(h_(l+1))) W_(l+1)^T, l = 1 .. depth-1
+            d = out["dphi"][:, 1:, :jac_examples]  # (C, depth-1, n, width)
+            jac = d[..., :, None] * jnp.swapaxes(kernel, -1, -2)[:, :, None]
+            out["jac_sv"] = jnp.linalg.svd(jac, compute_uv=False).mean(axis=(2, 3))
+        return out
 
-        _FNS[key] = perf.jit(lambda seeds, cond, x, y: jax.lax.map(lambda s: per_seed(s, cond, x, y), seeds))
-    return _FNS[key]
+    return perf.jit(lambda seeds, cond, x, y: jax.lax.map(lambda s: per_seed(s, cond, x, y), seeds))
+
 
 
 def evaluate(pairs, depth, width, x, y, n_classes, seeds, *, dtype="float64", keep=0,

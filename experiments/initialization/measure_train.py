@@ -43,9 +43,9 @@ _EVAL_FNS: dict = {}
 
 def _test_error(model, variables, x_test: np.ndarray, y_test: np.ndarray) -> np.ndarray:
     """Test error (%) of each run in ``variables`` (run axis first); one compile per architecture."""
-    if model not in _EVAL_FNS:
-        _EVAL_FNS[model] = perf.jit(jax.vmap(lambda v, x: jnp.argmax(model.apply(v, x), -1), in_axes=(0, None)))
-    pred = np.asarray(perf.execute(_EVAL_FNS[model], variables, jnp.asarray(x_test)))
+    fn = perf.memo(_EVAL_FNS, model, lambda: perf.jit(jax.vmap(lambda v, x: jnp.argmax(model.apply(v, x), -1),
+                                                               in_axes=(0, None))))
+    pred = np.asarray(perf.execute(fn, variables, jnp.asarray(x_test)))
     return 100.0 * np.mean(pred != y_test[None], axis=1)
 
 

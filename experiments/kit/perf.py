@@ -7,6 +7,7 @@ until its result is ready, and credits its FLOPs (from XLA's cost analysis, or g
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -91,6 +92,28 @@ def flops_of(lowered) -> float:
 # a jitted function that is dropped takes its executables with it.
 _EXECUTABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _COMPILE_LOCK = threading.RLock()
+_BUILD_LOCK = threading.RLock()
+
+
+def memo(table: dict, key, build):
+    """``table[key]``, made by ``build()`` once even when threads ask at once (``ondevices.on_devices``,
+    concurrent parts): two jitted functions of one program would compile it twice."""
+    with _BUILD_LOCK:
+        if key not in table:
+            table[key] = build()
+        return table[key]
+
+
+def once(fn):
+    """``functools.cache`` for the builders of jitted functions, safe across threads (see :func:`memo`)."""
+    table: dict = {}
+
+    @functools.wraps(fn)
+    def cached(*args):
+        return memo(table, args, lambda: fn(*args))
+
+    cached.cache_clear = table.clear
+    return cached
 
 
 def _signature(args) -> tuple:
@@ -142,7 +165,7 @@ def compiled(fn, *args):
     except TypeError:  # not weak-referenceable: no caching
         table = {}
     key = _signature(args)
-    with _COMPILE_LOCK:  # threads (sharding.on_devices) asking for one program compile it once
+    with _COMPILE_LOCK:  # threads (ondevices.on_devices) asking for one program compile it once
         try:
             hit = table.get(key)
         except TypeError:  # an unhashable sharding; compile without caching

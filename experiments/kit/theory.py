@@ -75,7 +75,7 @@ def rule(centre, scale) -> tuple[np.ndarray, np.ndarray]:
     return z, w
 
 
-@lru_cache(maxsize=32)
+@perf.once
 def _evaluator(specs: tuple):
     """``evaluate(index, h) -> (phi(h), phi'(h))`` in float64 for the activation ``specs[index]``.
 

@@ -213,14 +213,16 @@ _POPULATION_FNS: dict = {}
 
 
 def _population_fn(model: nn.Module, spec: TrainSpec, probe: ProbeFn | None, n_classes: int):
-    """The jitted population trainer of one structural variant (cached; see tests/test_recompile.py)."""
+    """The jitted population trainer of one structural variant (cached, once across threads; see tests/test_recompile.py)."""
     key = (model, spec, probe, n_classes)
     try:
-        fn = _POPULATION_FNS.get(key)
+        hash(key)
     except TypeError:  # an unhashable model field: no caching
-        key, fn = None, None
-    if fn is not None:
-        return fn
+        return _build_population_fn(model, spec, probe, n_classes)
+    return perf.memo(_POPULATION_FNS, key, lambda: _build_population_fn(model, spec, probe, n_classes))
+
+
+def _build_population_fn(model: nn.Module, spec: TrainSpec, probe: ProbeFn | None, n_classes: int):
     loss_fn = loss_function(spec.loss, n_classes)
     n_logs = spec.steps // spec.log_every
 
@@ -256,10 +258,7 @@ def _population_fn(model: nn.Module, spec: TrainSpec, probe: ProbeFn | None, n_c
         history = jax.tree_util.tree_map(lambda a, b: jnp.concatenate([a[None], b]), first, logged)
         return history, carry[0]
 
-    fn = perf.jit(jax.vmap(run_one, in_axes=(0, 0, 0, 0) + (None,) * 6))
-    if key is not None:
-        _POPULATION_FNS[key] = fn
-    return fn
+    return perf.jit(jax.vmap(run_one, in_axes=(0, 0, 0, 0) + (None,) * 6))
 
 
 @functools.cache

@@ -11,13 +11,11 @@ with the tolerance ``criteria.theory``. The training measurements are in :mod:`.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import ml_collections
 import numpy as np
 import pandas as pd
 
-from experiments.kit import data, inits, perf, sharding, stats, theory
+from experiments.kit import data, inits, ondevices, perf, stats, theory
 
 from . import net, profile_net
 
@@ -25,7 +23,7 @@ D2_TABLE = "sigmoid_mean_derivative"  # the table of D2 (named after the activat
 LN10 = float(np.log(10.0))
 
 
-@lru_cache(maxsize=4)
+@perf.once
 def _profile_fn(activations: tuple[str, ...], groups):
     return profile_net.make_profile(activations, groups)
 
@@ -76,7 +74,7 @@ def _measure(cfg) -> dict:
         def profile(index, base=base, coef=coef, fn=fn, x=x, y=y, flops=flops):  # activations run over the devices
             return lambda call: call(fn, np.int32(index), coef, *base, x, y, flops=flops)
 
-        for activation, out in zip(names, sharding.on_devices([profile(i) for i in range(len(names))])):
+        for activation, out in zip(names, ondevices.on_devices([profile(i) for i in range(len(names))])):
             out = {k: np.asarray(v, float) for k, v in out.items()}
             for j, init in enumerate(ordered):
                 measured[(ds_name, init, activation)] = {k: v[:, j] for k, v in out.items()}

@@ -18,7 +18,7 @@ import ml_collections
 import numpy as np
 import pandas as pd
 
-from experiments.kit import data, inits, perf, sharding, stats, theory, train
+from experiments.kit import data, inits, ondevices, perf, stats, theory, train
 
 from . import net
 
@@ -44,7 +44,7 @@ def measure_saturation(cfg: ml_collections.ConfigDict) -> pd.DataFrame:
                                  x, ds.y_train, x_ev, y_ev, flops=flops)
 
     rows = []
-    for activation, h in zip(names, sharding.on_devices([history(i) for i in range(len(names))])):
+    for activation, h in zip(names, ondevices.on_devices([history(i) for i in range(len(names))])):
         h = {k: np.asarray(v) for k, v in h.items()}
         for s in range(cfg.seeds):
             for t, step in enumerate(steps):
@@ -131,7 +131,7 @@ def _train_runs(names, index, batch_norm, init, ds, cfg, depths, seeds, lrs, sca
     One compile per (activation group, BatchNorm, shapes): every depth is the net of the largest
     depth with the layers past its depth skipped; the activation is an index; the runs are vmapped
     (padded to ``pad_to`` runs, so that calls of different sizes share one compile). ``call`` runs
-    the program (``perf.execute``, or a device's :class:`experiments.kit.sharding.DeviceCaller`)."""
+    the program (``perf.execute``, or a device's :class:`experiments.kit.ondevices.DeviceCaller`)."""
     x, x_ev, y_ev = _eval_subset(ds, cfg.n_eval)
     dims = (ds.n_features, cfg.width, max(cfg.depths), ds.n_classes)
     fn = _trainer(tuple(names), batch_norm, dims, cfg.steps, cfg.batch_size)
@@ -158,13 +158,13 @@ def _train_grid(names, index, batch_norm, init, ds, cfg, depths, seeds, lrs, sca
                                         runs["learning_rate"], runs["weight_scale"], bias_std, call=call)
 
     order = sorted(range(len(depths)), key=lambda d: -depths[d])
-    done = dict(zip(order, sharding.on_devices([at(depths[d]) for d in order])))
+    done = dict(zip(order, ondevices.on_devices([at(depths[d]) for d in order])))
     acc, div = (np.concatenate([done[d][k] for d in range(len(depths))]) for k in (0, 1))
     full = (len(depths), *shape)
     return np.moveaxis(acc.reshape(full), 0, 1), np.moveaxis(div.reshape(full), 0, 1)
 
 
-@functools.lru_cache(maxsize=8)
+@perf.once
 def _trainer(names, batch_norm, dims, steps, batch_size):
     return net.make_trainer(names, batch_norm, dims, steps, batch_size)
 
@@ -214,7 +214,7 @@ def measure_depth(cfg: ml_collections.ConfigDict) -> tuple[pd.DataFrame, pd.Data
     arms = [(a, i, bn, d) for a, i in zip(cfg.activations, cfg.inits) for bn in (False, True) for d in cfg.depths]
     order = sorted(range(len(arms)), key=lambda k: -arms[k][3])
     tasks = [functools.partial(lambda a, i, bn, d, call: sweep_depth(a, bn, i, ds, cfg, d, call=call), *arms[k]) for k in order]
-    searched = dict(zip(order, sharding.on_devices(tasks)))
+    searched = dict(zip(order, ondevices.on_devices(tasks)))
     rows, per_seed, per_lr = [], [], []
     for k, (activation, init, bn, depth) in enumerate(arms):
         r = searched[k]

@@ -1,4 +1,4 @@
-"""One CPU device per core (issue 16) and independent tasks over the devices (``sharding.on_devices``)."""
+"""Independent tasks over the devices and their threads (``ondevices.on_devices``, issue 16)."""
 
 from __future__ import annotations
 
@@ -8,46 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from experiments.kit import hostdevices
-
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def test_device_count_is_one_per_core_unless_set(monkeypatch):
-    monkeypatch.delenv(hostdevices.ENV, raising=False)
-    assert hostdevices.wanted() == max(1, min(hostdevices.cores(), hostdevices.MAX_DEVICES))
-    assert hostdevices.wanted("3") == 3
-    for bad in ("0", "two", "-1"):
-        with pytest.raises(ValueError, match=hostdevices.ENV):
-            hostdevices.wanted(bad)
-
-
-def test_enable_adds_the_flag_and_yields_to_one_in_xla_flags(monkeypatch):
-    monkeypatch.setenv("XLA_FLAGS", "--xla_backend_optimization_level=0")
-    hostdevices.enable("3")
-    assert os.environ["XLA_FLAGS"].split() == ["--xla_backend_optimization_level=0", f"{hostdevices.FLAG}=3"]
-    monkeypatch.setenv("XLA_FLAGS", f"{hostdevices.FLAG}=5")
-    hostdevices.enable("3")
-    assert os.environ["XLA_FLAGS"] == f"{hostdevices.FLAG}=5"
-    monkeypatch.setenv("XLA_FLAGS", "")
-    hostdevices.enable("1")  # one device: nothing to force
-    assert os.environ["XLA_FLAGS"] == ""
-
-
-def test_bad_device_count_is_one_line_and_exit_status():
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    proc = subprocess.run([sys.executable, "-c", "import experiments"], cwd=ROOT, capture_output=True, text=True,
-                          env={**env, hostdevices.ENV: "many"}, check=False)
-    assert proc.returncode != 0
-    assert proc.stderr.strip().splitlines() == [f"error: {hostdevices.ENV} must be a whole number of devices, not 'many'"]
 
 
 ON_DEVICES = r"""
 import json, threading, time
 import jax, jax.numpy as jnp, numpy as np
-from experiments.kit import perf, sharding
+from experiments.kit import ondevices, perf
 
 fn = perf.jit(lambda s, x: jnp.tanh(x @ x.T * s).sum(0))
 x = np.random.default_rng(0).normal(size=(64, 64)).astype(np.float32)
@@ -62,15 +29,15 @@ def task(s):
         return call(fn, np.float32(s), x)
     return run
 
-spread = sharding.on_devices([task(s) for s in range(7)])
+spread = ondevices.on_devices([task(s) for s in range(7)])
 first = perf.compile_count() - before
-again = sharding.on_devices([task(s) for s in range(7)])
+again = ondevices.on_devices([task(s) for s in range(7)])
 
 def fails(call):
     raise KeyError("task 3")
 
 try:
-    sharding.on_devices([task(0), fails, task(1)])
+    ondevices.on_devices([task(0), fails, task(1)])
     raised = None
 except KeyError as err:
     raised = str(err)
@@ -86,14 +53,15 @@ def test_on_devices_spreads_tasks_and_gives_the_one_device_numbers():
     results come back in task order and equal, bit for bit, one-device calls of the same program;
     the program is compiled once for three devices (the others load its binary); a task's error is re-raised."""
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    env.update({hostdevices.ENV: "3", "JAX_PLATFORMS": "cpu", "SUITE_COMPILE_CACHE": "off"})
+    env.update({"XLA_FLAGS": "--xla_force_host_platform_device_count=3", "JAX_PLATFORMS": "cpu",
+                "SUITE_COMPILE_CACHE": "off"})
     proc = subprocess.run([sys.executable, "-c", ON_DEVICES], cwd=ROOT, capture_output=True, text=True, env=env,
                           check=False, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["devices"] == 3
     assert out["same"]
-    assert out["used"] == [0, 1, 2] and out["threads"] == 3
+    assert out["used"] == [0, 1, 2] and out["threads"] >= 3
     # one compile for the devices' (committed) arguments, whose binary devices 1 and 2 load; none the second time
     assert out["compiles"] == [1, 0] and out["again"]
     assert out["raised"] == "'task 3'"
