@@ -23,17 +23,17 @@ before = perf.compile_count()
 where = []
 
 def task(s):
-    def run(call):
-        where.append((s, call.device.id, threading.get_ident()))
+    def run():
+        where.append((s, ondevices._CURRENT.call.device.id, threading.get_ident()))
         time.sleep(0.05)  # long enough that every device's thread takes a task
-        return call(fn, np.float32(s), x)
+        return ondevices.execute(fn, np.float32(s), x)
     return run
 
 spread = ondevices.on_devices([task(s) for s in range(7)])
 first = perf.compile_count() - before
 again = ondevices.on_devices([task(s) for s in range(7)])
 
-def fails(call):
+def fails():
     raise KeyError("task 3")
 
 try:
@@ -65,3 +65,17 @@ def test_on_devices_spreads_tasks_and_gives_the_one_device_numbers():
     # one compile for the devices' (committed) arguments, whose binary devices 1 and 2 load; none the second time
     assert out["compiles"] == [1, 0] and out["again"]
     assert out["raised"] == "'task 3'"
+
+
+def test_on_devices_takes_the_heaviest_first_and_returns_in_task_order(monkeypatch):
+    """One thread (one core): the tasks run heaviest first; the results still come back in task order,
+    and ``execute`` outside a task runs on the default device."""
+    from experiments.kit import ondevices
+
+    monkeypatch.setattr(ondevices, "_cores", lambda: 1)
+    ran = []
+    tasks = [lambda k=k: ran.append(k) or k * 10 for k in range(4)]
+    assert ondevices.on_devices(tasks, weights=[1.0, 3.0, 2.0, 0.5]) == [0, 10, 20, 30]
+    assert ran == [1, 2, 0, 3]
+    assert ondevices.on_devices(tasks) == [0, 10, 20, 30] and ran[4:] == [0, 1, 2, 3]
+    assert getattr(ondevices._CURRENT, "call", None) is None

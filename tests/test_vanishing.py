@@ -129,7 +129,7 @@ def test_lr_grid_is_extended_while_the_best_is_at_an_edge(monkeypatch):
     the reported seeds are fresh (ids from 1000), trained at the best lr."""
     calls = []
 
-    def fake_runs(names, index, bn, init, ds, cfg, depths, seeds, lrs, scales, bias_std=0.0, pad_to=0, call=None):
+    def fake_runs(names, index, bn, init, ds, cfg, depths, seeds, lrs, scales, bias_std=0.0, pad_to=0):
         calls.append((len(seeds), np.asarray(lrs).copy(), np.asarray(seeds).copy()))
         acc = -np.abs(np.log(np.asarray(lrs, float) / 2.0))[None]  # best at lr = 2
         return acc, np.zeros_like(acc, bool)

@@ -33,7 +33,7 @@ def sweep_all(runner: Runner, config) -> dict[str, float]:
         return [sw.best_speed(arm, bound)]
 
     def sweeping(arm, first, objectives, **kw):
-        return lambda call: runner.sweep(arm, first, objectives, **kw)
+        return lambda: runner.sweep(arm, first, objectives, **kw)
 
     pd_ = runner.per_decade
     mlp = [runner.arm("mlp", key, label) for key, label in mlp_pairs(config)]  # H1, H3, F5, C5: every use's best rate
@@ -77,7 +77,7 @@ def accuracy_seeds(runner: Runner, config) -> None:
         arm = runner.arm(*ident)
         lr = sw.best_val(arm)
         if lr is not None:
-            tasks.append(lambda call, arm=arm, lr=lr: runner.more_seeds(arm, lr, n))
+            tasks.append(functools.partial(runner.more_seeds, arm, lr, n))
     ondevices.on_devices(tasks)
 
 
@@ -90,7 +90,7 @@ def c4_chains(runner: Runner, config, centre) -> list:
     fraction = float(config.criteria.c4.target_step_fraction)
 
     def chain(label, ref, scaled):
-        def run(call):
+        def run():
             first = sw.window(centre(c4.dataset, label, lambda a: sw.best_speed(a, bound)), runner.per_decade)
             runner.sweep(ref, first if not ref.results else [], lambda arm: [sw.best_speed(arm, bound)])
             target = c4_target(ref, sw.best_speed(ref, bound), fraction)

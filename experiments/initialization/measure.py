@@ -41,7 +41,6 @@ def _fn(activations, depth, width, n_classes, dtype, keep, jac_examples=0):
     return perf.jit(lambda seeds, cond, x, y: jax.lax.map(lambda s: per_seed(s, cond, x, y), seeds))
 
 
-
 def evaluate(pairs, depth, width, x, y, n_classes, seeds, *, dtype="float64", keep=0,
              jac_examples=0) -> dict[str, np.ndarray]:
     """Outputs of every (activation, init) in ``pairs`` for seeds 0..seeds-1: arrays (seeds, pairs, ...)."""

@@ -26,9 +26,9 @@ class DeviceCaller:
 
     Arguments are put on the device, committed (a JAX array once per device: a data set is copied
     once, not per call; one already there is committed to it, so that every device's arguments
-    lower alike and share one compile); on any device but the first, ``fn`` is the executable compiled for the first device
-    and loaded here (:func:`_on_device`), so every device runs the same one-device program and a
-    call gives the same numbers wherever it runs."""
+    lower alike and share one compile). On any device but the first, ``fn`` is the executable
+    compiled for the first device and loaded here (:func:`_on_device`), so every device runs the
+    same one-device program and a call gives the same numbers wherever it runs."""
 
     def __init__(self, device, first):
         self.device, self.first = device, first
@@ -73,22 +73,23 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def on_devices(tasks: list) -> list:
-    """``[task(call) for task in tasks]``, the tasks run concurrently over this process's devices.
+def on_devices(tasks: list, weights: list | None = None) -> list:
+    """``[task() for task in tasks]``, the tasks run concurrently over this process's devices.
 
     For independent work whose calls are not one vmapped population (an adaptive lr search, one
-    program per activation): each device has threads (one per CPU core it has: on one CPU device,
-    one per core; XLA runs the small matmuls of one program on one core, measured: the default
-    chaos map takes the same time with or without Eigen's thread pool) that take the next task in list order
-    (put the heaviest first) and gives it a :class:`DeviceCaller` for that device, which
-    :func:`execute` also uses inside the task (code that cannot be handed ``call``). Every call is
-    the same one-device program on whichever device runs it, so the results do not depend on
-    the device count or on which device took which task. The first exception is re-raised.
+    program per activation). Each device has a thread per CPU core it has (one CPU device: one per
+    core), taking the next task, heaviest ``weights`` first (else in list order); inside a task
+    :func:`execute` runs on that thread's device. Every call is the same one-device program on
+    whichever device runs it, so the results do not depend on the device or thread count or on
+    which thread took which task. Results come back in task order; the first exception is re-raised.
     """
     devices = sorted(jax.local_devices(), key=lambda d: d.id)
     callers = [DeviceCaller(d, devices[0]) for d in devices[: max(1, min(len(devices), len(tasks)))]]
     callers = callers * max(1, _cores() // len(devices))  # a device runs a thread per core it has
-    return _in_threads([functools.partial(_with_caller, task=task) for task in tasks], callers)
+    order = list(range(len(tasks))) if weights is None else sorted(range(len(tasks)), key=lambda i: -weights[i])
+    done = _in_threads([functools.partial(_with_caller, task=tasks[i]) for i in order], callers)
+    out = dict(zip(order, done))
+    return [out[i] for i in range(len(tasks))]
 
 
 def _in_threads(tasks: list, workers: list) -> list:
@@ -126,9 +127,9 @@ def _in_threads(tasks: list, workers: list) -> list:
 
 
 def _with_caller(call: DeviceCaller, task):
-    """``task(call)`` with ``call`` as this thread's device for :func:`execute`."""
+    """``task()`` with ``call`` as this thread's device for :func:`execute`."""
     previous, _CURRENT.call = getattr(_CURRENT, "call", None), call
     try:
-        return task(call)
+        return task()
     finally:
         _CURRENT.call = previous

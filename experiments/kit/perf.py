@@ -112,7 +112,6 @@ def once(fn):
     def cached(*args):
         return memo(table, args, lambda: fn(*args))
 
-    cached.cache_clear = table.clear
     return cached
 
 

@@ -72,7 +72,7 @@ def _measure(cfg) -> dict:
         flops = n_nets * (4 * cfg.batch_size * net.macs(ds.n_features, width, depth, ds.n_classes)
                           + 4 * depth * cfg.batch_size**2 * width)
         def profile(index, base=base, coef=coef, fn=fn, x=x, y=y, flops=flops):  # activations run over the devices
-            return lambda call: call(fn, np.int32(index), coef, *base, x, y, flops=flops)
+            return lambda: ondevices.execute(fn, np.int32(index), coef, *base, x, y, flops=flops)
 
         for activation, out in zip(names, ondevices.on_devices([profile(i) for i in range(len(names))])):
             out = {k: np.asarray(v, float) for k, v in out.items()}

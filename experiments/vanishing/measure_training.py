@@ -40,7 +40,7 @@ def measure_saturation(cfg: ml_collections.ConfigDict) -> pd.DataFrame:
     flops = cfg.seeds * 6 * macs * (cfg.batch_size * cfg.steps + cfg.n_eval * (cfg.steps // cfg.log_every + 1))
     steps = np.arange(cfg.steps // cfg.log_every + 1) * cfg.log_every
     def history(index):  # one activation's seeds; the activations run concurrently over the devices
-        return lambda call: call(fn, np.int32(index), np.arange(cfg.seeds, dtype=np.int32), np.float32(cfg.learning_rate),
+        return lambda: ondevices.execute(fn, np.int32(index), np.arange(cfg.seeds, dtype=np.int32), np.float32(cfg.learning_rate),
                                  x, ds.y_train, x_ev, y_ev, flops=flops)
 
     rows = []
@@ -124,14 +124,13 @@ def kernel_stds(init: str, dims: tuple[int, int, int, int]) -> np.ndarray:
     return np.asarray(out, np.float32)
 
 
-def _train_runs(names, index, batch_norm, init, ds, cfg, depths, seeds, lrs, scales, bias_std=0.0, pad_to=0,
-                call=perf.execute):
+def _train_runs(names, index, batch_norm, init, ds, cfg, depths, seeds, lrs, scales, bias_std=0.0, pad_to=0):
     """Final training accuracy and divergence of the runs (seeds[i], lrs[i], scales[i]), shape (D, R).
 
     One compile per (activation group, BatchNorm, shapes): every depth is the net of the largest
     depth with the layers past its depth skipped; the activation is an index; the runs are vmapped
-    (padded to ``pad_to`` runs, so that calls of different sizes share one compile). ``call`` runs
-    the program (``perf.execute``, or a device's :class:`experiments.kit.ondevices.DeviceCaller`)."""
+    (padded to ``pad_to`` runs, so that calls of different sizes share one compile); on this
+    thread's device (``ondevices.execute``)."""
     x, x_ev, y_ev = _eval_subset(ds, cfg.n_eval)
     dims = (ds.n_features, cfg.width, max(cfg.depths), ds.n_classes)
     fn = _trainer(tuple(names), batch_norm, dims, cfg.steps, cfg.batch_size)
@@ -144,7 +143,7 @@ def _train_runs(names, index, batch_norm, init, ds, cfg, depths, seeds, lrs, sca
     d_in, width, _, n_out = dims
     macs = sum(net.macs(d_in, width, d, n_out) for d in depths)  # executed layers only
     flops = len(seeds) * (6 * macs * cfg.batch_size * cfg.steps + 2 * macs * cfg.n_eval)
-    acc, _, diverged = call(fn, *args, flops=flops)
+    acc, _, diverged = ondevices.execute(fn, *args, flops=flops)
     return np.asarray(acc, float)[:, :n], np.asarray(diverged)[:, :n]
 
 
@@ -154,12 +153,11 @@ def _train_grid(names, index, batch_norm, init, ds, cfg, depths, seeds, lrs, sca
     runs, shape = train.run_grid(seeds, learning_rate=lrs, weight_scale=scales)
 
     def at(depth):
-        return lambda call: _train_runs(names, index, batch_norm, init, ds, cfg, (depth,), runs["seed"],
-                                        runs["learning_rate"], runs["weight_scale"], bias_std, call=call)
+        return lambda: _train_runs(names, index, batch_norm, init, ds, cfg, (depth,), runs["seed"], runs["learning_rate"],
+                                   runs["weight_scale"], bias_std)
 
-    order = sorted(range(len(depths)), key=lambda d: -depths[d])
-    done = dict(zip(order, ondevices.on_devices([at(depths[d]) for d in order])))
-    acc, div = (np.concatenate([done[d][k] for d in range(len(depths))]) for k in (0, 1))
+    done = ondevices.on_devices([at(d) for d in depths], weights=list(depths))
+    acc, div = (np.concatenate([r[k] for r in done]) for k in (0, 1))
     full = (len(depths), *shape)
     return np.moveaxis(acc.reshape(full), 0, 1), np.moveaxis(div.reshape(full), 0, 1)
 
@@ -174,15 +172,14 @@ def _best(acc: np.ndarray) -> int:
     return int(np.argmax(np.where(np.isfinite(acc), acc, 0.0).mean(0)))
 
 
-def sweep_depth(activation, batch_norm, init, ds, cfg, depth, call=perf.execute) -> dict:
+def sweep_depth(activation, batch_norm, init, ds, cfg, depth) -> dict:
     """R6 for one arm at one depth: the best lr on ``search_seeds`` seeds over a log grid extended
     (by as many points again) while the best is at an edge, at most ``max_extensions`` times; then
     ``seeds`` fresh seeds (ids from 1000) trained at that lr, so the reported accuracy is not the
-    maximum over the grid of the same seeds. Every call pads to one run count: one compile. ``call``
-    runs the program (see :func:`_train_runs`)."""
+    maximum over the grid of the same seeds. Every call pads to one run count: one compile."""
     index = tuple(cfg.activations).index(activation)
     pad = max(cfg.search_seeds * len(cfg.learning_rates), cfg.seeds)
-    run = functools.partial(_train_runs, cfg.activations, index, batch_norm, init, ds, cfg, (depth,), pad_to=pad, call=call)
+    run = functools.partial(_train_runs, cfg.activations, index, batch_norm, init, ds, cfg, (depth,), pad_to=pad)
 
     def search(grid):
         seeds, lrs = np.repeat(np.arange(cfg.search_seeds), len(grid)), np.tile(grid, cfg.search_seeds)
@@ -212,12 +209,10 @@ def measure_depth(cfg: ml_collections.ConfigDict) -> tuple[pd.DataFrame, pd.Data
     The arms' searches are independent: they run concurrently over the devices, deepest first."""
     ds = data.load(cfg.dataset, n_train=cfg.n_train)
     arms = [(a, i, bn, d) for a, i in zip(cfg.activations, cfg.inits) for bn in (False, True) for d in cfg.depths]
-    order = sorted(range(len(arms)), key=lambda k: -arms[k][3])
-    tasks = [functools.partial(lambda a, i, bn, d, call: sweep_depth(a, bn, i, ds, cfg, d, call=call), *arms[k]) for k in order]
-    searched = dict(zip(order, ondevices.on_devices(tasks)))
+    tasks = [functools.partial(sweep_depth, a, bn, i, ds, cfg, d) for a, i, bn, d in arms]
+    searched = ondevices.on_devices(tasks, weights=[d for *_, d in arms])
     rows, per_seed, per_lr = [], [], []
-    for k, (activation, init, bn, depth) in enumerate(arms):
-        r = searched[k]
+    for (activation, init, bn, depth), r in zip(arms, searched):
         lrs, best = r["lrs"], r["best"]
         est = stats.mean_ci(r["acc"])
         cond = {"activation": activation, "init": init, "batch_norm": bn, "depth": depth}
