@@ -44,6 +44,14 @@ class DeviceCaller:
             weakref.finalize(a, self._copies.pop, id(a), None)
         return hit[1]
 
+    def compile_ahead(self, fn, *args) -> None:
+        """Compile ``fn`` for arguments like ``args`` (arrays or ``jax.ShapeDtypeStruct``) as
+        :meth:`__call__` will run it: on the first device (other devices load its binary)."""
+        from . import perf
+
+        sharding = jax.sharding.SingleDeviceSharding(self.first)
+        perf.compiled(fn, *jax.tree_util.tree_map(lambda a: jax.ShapeDtypeStruct(np.shape(a), a.dtype, sharding=sharding), args))
+
     def __call__(self, fn, *args, flops: float | None = None):
         from . import perf
 
@@ -64,6 +72,19 @@ def execute(fn, *args, flops: float | None = None):
 
         return perf.execute(fn, *args, flops=flops)
     return call(fn, *args, flops=flops)
+
+
+def compile_ahead(fn, *args) -> None:
+    """Compile jitted ``fn`` for arguments like ``args`` (arrays or ``jax.ShapeDtypeStruct``) now, for
+    this thread's device as :func:`execute` will call it: a task of :func:`on_devices` can compile
+    one program while another task runs (or compiles) another."""
+    call = getattr(_CURRENT, "call", None)
+    if call is None:
+        from . import perf
+
+        perf.compiled(fn, *args)
+    else:
+        call.compile_ahead(fn, *args)
 
 
 def _cores() -> int:

@@ -92,6 +92,7 @@ def flops_of(lowered) -> float:
 # a jitted function that is dropped takes its executables with it.
 _EXECUTABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _COMPILE_LOCK = threading.RLock()
+_PROGRAM_LOCKS: dict = {}  # (id of an fn's table, signature) -> the lock its compile holds
 _BUILD_LOCK = threading.RLock()
 
 
@@ -123,6 +124,8 @@ def _signature(args) -> tuple:
         if isinstance(leaf, jax.Array):
             aval = leaf.aval
             sig.append((aval.shape, aval.dtype, aval.weak_type, leaf.sharding))
+        elif isinstance(leaf, jax.ShapeDtypeStruct):  # compiling ahead of the arrays (ondevices.compile_ahead)
+            sig.append((tuple(leaf.shape), leaf.dtype, bool(leaf.weak_type), leaf.sharding))
         elif hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
             sig.append((tuple(leaf.shape), leaf.dtype, False, None))
         else:  # Python scalars (or static arguments): keyed by value, to be safe
@@ -164,17 +167,23 @@ def compiled(fn, *args):
     except TypeError:  # not weak-referenceable: no caching
         table = {}
     key = _signature(args)
-    with _COMPILE_LOCK:  # threads (ondevices.on_devices) asking for one program compile it once
-        try:
-            hit = table.get(key)
-        except TypeError:  # an unhashable sharding; compile without caching
-            key, hit = None, None
+    try:
+        lock = _compile_lock(table, key)
+    except TypeError:  # an unhashable sharding; compile without caching
+        executable = fn.lower(*args).compile()
+        return executable, flops_of(executable)
+    with lock:  # threads (ondevices.on_devices) asking for one program compile it once; other programs meanwhile
+        hit = table.get(key)
         if hit is None:
             executable = fn.lower(*args).compile()
-            hit = (executable, flops_of(executable))
-            if key is not None:
-                table[key] = hit
+            hit = table[key] = (executable, flops_of(executable))
     return hit
+
+
+def _compile_lock(table: dict, key) -> threading.Lock:
+    """The lock of one program (``table``'s entry ``key``): different programs compile concurrently."""
+    with _COMPILE_LOCK:
+        return _PROGRAM_LOCKS.setdefault((id(table), key), threading.Lock())
 
 
 def execute(fn, *args, flops: float | None = None):

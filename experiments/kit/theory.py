@@ -26,6 +26,7 @@ import dataclasses
 from functools import lru_cache
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from scipy import optimize
 
@@ -53,26 +54,42 @@ def gaussian_expectation(fn, n: int = 100) -> float:
     return float(np.sum(w * np.asarray(fn(z), dtype=float)))
 
 
-def rule(centre, scale) -> tuple[np.ndarray, np.ndarray]:
+def rule(centre, scale, xp=np) -> tuple[np.ndarray, np.ndarray]:
     """Nodes z and weights w, shape (..., N), with E[g(centre + scale z)] = sum w g(centre + scale z).
 
     ``centre`` and ``scale`` broadcast; g may have features (kinks, sharp peaks) anywhere in
     |h| < FEATURE and must be smooth outside. Panels: [-Z, a], [a, k], [k, b], [b, Z] with
-    [a, b] the z-window of |h| < FEATURE and k the kink h = 0, all clipped to [-Z, Z].
+    [a, b] the z-window of |h| < FEATURE and k the kink h = 0, all clipped to [-Z, Z]. ``xp`` is the
+    array module (numpy, or jax.numpy inside a compiled program).
     """
-    centre, scale = np.broadcast_arrays(np.asarray(centre, float), np.asarray(scale, float))
-    s = np.maximum(scale, 1e-300)
-    a = np.clip((-FEATURE - centre) / s, -Z_MAX, Z_MAX)
-    b = np.clip((FEATURE - centre) / s, -Z_MAX, Z_MAX)
-    k = np.clip(-centre / s, a, b)
+    centre, scale = xp.broadcast_arrays(xp.asarray(centre, float), xp.asarray(scale, float))
+    s = xp.maximum(scale, 1e-300)
+    a = xp.clip((-FEATURE - centre) / s, -Z_MAX, Z_MAX)
+    b = xp.clip((FEATURE - centre) / s, -Z_MAX, Z_MAX)
+    k = xp.clip(-centre / s, a, b)
     half = N_FINE // 2
-    edges = np.concatenate([np.linspace(-Z_MAX, a, N_COARSE + 1, axis=-1), np.linspace(a, k, half + 1, axis=-1)[..., 1:],
-                            np.linspace(k, b, half + 1, axis=-1)[..., 1:], np.linspace(b, Z_MAX, N_COARSE + 1, axis=-1)[..., 1:]],
+    edges = xp.concatenate([xp.linspace(-Z_MAX, a, N_COARSE + 1, axis=-1), xp.linspace(a, k, half + 1, axis=-1)[..., 1:],
+                            xp.linspace(k, b, half + 1, axis=-1)[..., 1:], xp.linspace(b, Z_MAX, N_COARSE + 1, axis=-1)[..., 1:]],
                            axis=-1)
     mid, width = (edges[..., 1:] + edges[..., :-1]) / 2, (edges[..., 1:] - edges[..., :-1]) / 2
     z = (mid[..., None] + width[..., None] * _GL_X).reshape(*mid.shape[:-1], -1)
-    w = (width[..., None] * _GL_W).reshape(z.shape) * np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
+    w = (width[..., None] * _GL_W).reshape(z.shape) * xp.exp(-0.5 * z * z) / np.sqrt(2 * np.pi)
     return z, w
+
+
+def _branches(specs: tuple) -> list:
+    """``h -> (phi(h), phi'(h))`` per activation of ``specs`` ((name, ((param, value), ...)), ...),
+    for h of any shape."""
+    def branch(act):
+        deriv = act.derivative or jax.vmap(jax.grad(act.fn))
+        return lambda x: (act.fn(x), deriv(x.reshape(-1)).reshape(x.shape))
+
+    return [branch(acts.get(name, **dict(params))) for name, params in specs]
+
+
+@perf.once
+def _evaluator_program(specs: tuple):
+    return perf.jit(lambda i, x: jax.lax.switch(i, _branches(specs), x))
 
 
 @perf.once
@@ -82,19 +99,13 @@ def _evaluator(specs: tuple):
     ``specs``: ((name, ((param, value), ...)), ...). One compiled program serves the whole group
     (``lax.switch`` on the index) for every input size (inputs are padded to CHUNK points).
     """
-    group = [acts.get(name, **dict(params)) for name, params in specs]
-
-    def branch(act):
-        deriv = act.derivative or jax.vmap(jax.grad(act.fn))
-        return lambda x: (act.fn(x), deriv(x))
-
-    fn = perf.jit(lambda i, x: jax.lax.switch(i, [branch(a) for a in group], x))
+    fn = _evaluator_program(specs)
 
     def evaluate(index: int, h) -> tuple[np.ndarray, np.ndarray]:
         h = np.asarray(h, float)
         flat = np.concatenate([h.ravel(), np.zeros((-h.size) % CHUNK)])
         with jax.enable_x64(True):
-            outs = [fn(np.int32(index), chunk) for chunk in flat.reshape(-1, CHUNK)]
+            outs = [perf.execute(fn, np.int32(index), chunk) for chunk in flat.reshape(-1, CHUNK)]
             phi = np.concatenate([np.asarray(o[0], float) for o in outs])[: h.size]
             dphi = np.concatenate([np.asarray(o[1], float) for o in outs])[: h.size]
         return phi.reshape(h.shape), dphi.reshape(h.shape)
@@ -102,14 +113,37 @@ def _evaluator(specs: tuple):
     return evaluate
 
 
+@perf.once
+def _layerwise_program(specs: tuple, depth: int):
+    """``fn(index, sigma_w2s, q1s, sigma_b2) -> (q, chi_1, mean_dphi, kappa)``, each (depth, P), float64.
+
+    The length map layer by layer (:class:`Layerwise`) as one ``lax.scan`` over the depth, every
+    (sigma_w^2, q_1) pair at once: one compiled program per group of activations and depth
+    (a Python loop over layers made a device call per layer and chunk: 3.8 s of the gradient profile's theory).
+    """
+    branches = _branches(specs)
+
+    def run(index, sw, q1, sigma_b2):
+        def layer(q, _):
+            ok = jnp.isfinite(q) & (q < 1e200)
+            scale = jnp.sqrt(jnp.maximum(jnp.where(ok, q, 1.0), 0.0))
+            z, w = rule(0.0, scale, xp=jnp)
+            p, d = jax.lax.switch(index, branches, scale[..., None] * z)
+            dphi2 = jnp.sum(w * d * d, -1)
+            rows = (jnp.where(ok, q, jnp.nan), jnp.where(ok, sw * dphi2, jnp.nan), jnp.where(ok, jnp.sum(w * d, -1), jnp.nan),
+                    jnp.where(ok, jnp.sum(w * d**4, -1) / dphi2**2, jnp.nan))
+            return jnp.where(ok, sw * jnp.sum(w * p * p, -1) + sigma_b2, jnp.nan), rows
+
+        return jax.lax.scan(layer, q1, None, length=depth)[1]
+
+    return perf.jit(run)
+
+
 def _both(activation: str, group=None, **params):
     """``h -> (phi(h), phi'(h))`` (float64) of ``activation``; with ``group`` (activation names that
     include it) the compiled program is shared by the whole group."""
-    if group:
-        names = tuple(group)
-        evaluate, index = _evaluator(tuple((n, ()) for n in names)), names.index(activation)
-    else:
-        evaluate, index = _evaluator(((activation, tuple(sorted(params.items()))),)), 0
+    specs = _specs(activation, group, params)
+    evaluate, index = _evaluator(specs), [name for name, _ in specs].index(activation)
     return lambda h: evaluate(index, h)
 
 
@@ -157,18 +191,11 @@ def layerwise_many(activation: str, sigma_w2s, q1s, depth: int, sigma_b2: float 
                    **params) -> list[Layerwise]:
     """:class:`Layerwise` for each (sigma_w^2, q_1) pair, vectorised over the pairs."""
     sw = np.asarray(sigma_w2s, float)
-    q = np.asarray(q1s, float).copy()
-    rows = {k: [] for k in ("q", "chi_1", "mean_dphi", "kappa")}
-    for _ in range(depth):
-        ok = np.isfinite(q) & (q < 1e200)
-        m = moments(activation, np.where(ok, q, 1.0), group=group, **params)
-        rows["q"].append(np.where(ok, q, np.nan))
-        rows["chi_1"].append(np.where(ok, sw * m["dphi2"], np.nan))
-        rows["mean_dphi"].append(np.where(ok, m["dphi"], np.nan))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rows["kappa"].append(np.where(ok, m["dphi4"] / m["dphi2"] ** 2, np.nan))
-        q = np.where(ok, sw * m["phi2"] + sigma_b2, np.nan)
-    arr = {k: np.stack(v, axis=-1) for k, v in rows.items()}
+    specs = _specs(activation, group, params)
+    index = [name for name, _ in specs].index(activation)
+    with jax.enable_x64(True):
+        rows = perf.execute(_layerwise_program(specs, depth), np.int32(index), sw, np.asarray(q1s, float), np.float64(sigma_b2))
+        arr = {k: np.asarray(v, float).T for k, v in zip(("q", "chi_1", "mean_dphi", "kappa"), rows)}
     out = []
     for i in range(len(sw)):
         qs = arr["q"][i]
@@ -176,6 +203,27 @@ def layerwise_many(activation: str, sigma_w2s, q1s, depth: int, sigma_b2: float 
         out.append(Layerwise(qs, arr["chi_1"][i], arr["mean_dphi"][i], arr["kappa"][i],
                              float(qs[-1]) if converged else float("nan")))
     return out
+
+
+def _specs(activation: str, group, params: dict) -> tuple:
+    """The compiled programs' key: the group's activations, or ``activation`` with its parameters."""
+    return tuple((n, ()) for n in group) if group else ((activation, tuple(sorted(params.items()))),)
+
+
+def compile_tasks(group: tuple[str, ...], depth: int, n_pairs: int) -> list:
+    """Zero-argument tasks that compile the programs :func:`layerwise_many` (``n_pairs`` pairs,
+    ``depth`` layers) and :func:`moments` use for ``group``: run them on threads
+    (``ondevices.on_devices``) while a measurement runs or other programs compile."""
+    specs = _specs(group[0], group, {})
+    f64 = lambda *shape: jax.ShapeDtypeStruct(shape, np.float64)
+    index = jax.ShapeDtypeStruct((), np.int32)
+
+    def compile_x64(fn, *args):
+        with jax.enable_x64(True):
+            perf.compiled(fn, *args)
+
+    return [lambda: compile_x64(_layerwise_program(specs, depth), index, f64(n_pairs), f64(n_pairs), f64()),
+            lambda: compile_x64(_evaluator_program(specs), index, f64(CHUNK))]
 
 
 def layerwise(activation: str, sigma_w2: float, q1: float, depth: int, sigma_b2: float = 0.0, **params) -> Layerwise:

@@ -11,6 +11,9 @@ with the tolerance ``criteria.theory``. The training measurements are in :mod:`.
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import ml_collections
 import numpy as np
 import pandas as pd
@@ -55,30 +58,47 @@ def sigma_w2_of(init: str, width: int) -> float:
 
 def _measure(cfg) -> dict:
     """{(data set, init, activation): dict of (S, L) arrays}: one program per data set."""
+    measured = {}
+    for n, ds_name in enumerate(cfg.datasets):
+        measured.update(_measure_dataset(cfg, ds_name, prepare_theory=n == 0))
+    return measured
+
+
+def _measure_dataset(cfg, ds_name: str, prepare_theory: bool) -> dict:
+    """:func:`_measure` on one data set. The standard draws run while the profile program (and,
+    with ``prepare_theory``, the theory's programs) compile on the other thread; then the
+    activations run over the threads."""
     names, kinds = tuple(cfg.activations), profile_net.kinds_of(cfg.inits)
     depth, width = cfg.depth, cfg.width
+    seeds = np.arange(cfg.seeds, dtype=np.int32)
+    ds = data.load(ds_name)
+    x = np.asarray(ds.x_train[: cfg.batch_size].reshape(cfg.batch_size, -1), np.float32)
+    y = np.asarray(ds.y_train[: cfg.batch_size], np.int32)
+    mats = ((ds.n_features, width), (width, width), (width, ds.n_classes))
+    draws = profile_net.make_draws((mats[0], (depth - 1, width, width), mats[2]), kinds)
+    ordered = profile_net.by_kind(cfg.inits)
+    coef = profile_net.coefficients(ordered, mats, kinds)
+    fn = _profile_fn(names, profile_net.groups_of(coef))
+    tasks = [lambda: ondevices.execute(draws, seeds),
+             lambda: ondevices.compile_ahead(fn, np.int32(0), coef, *jax.eval_shape(draws, seeds), x, y)]
+    if prepare_theory:
+        tasks += theory.compile_tasks(names, depth, _n_pairs(cfg))
+    base = ondevices.on_devices(tasks)[0]
+    n_nets = len(cfg.inits) * cfg.seeds
+    flops = n_nets * (4 * cfg.batch_size * net.macs(ds.n_features, width, depth, ds.n_classes)
+                      + 4 * depth * cfg.batch_size**2 * width)
+    profile = [functools.partial(ondevices.execute, fn, np.int32(i), coef, *base, x, y, flops=flops) for i in range(len(names))]
     measured = {}
-    for ds_name in cfg.datasets:
-        ds = data.load(ds_name)
-        x = np.asarray(ds.x_train[: cfg.batch_size].reshape(cfg.batch_size, -1), np.float32)
-        y = np.asarray(ds.y_train[: cfg.batch_size], np.int32)
-        mats = ((ds.n_features, width), (width, width), (width, ds.n_classes))
-        shapes = (mats[0], (depth - 1, width, width), mats[2])
-        base = perf.execute(profile_net.make_draws(shapes, kinds), np.arange(cfg.seeds, dtype=np.int32))
-        ordered = profile_net.by_kind(cfg.inits)
-        coef = profile_net.coefficients(ordered, mats, kinds)
-        fn = _profile_fn(names, profile_net.groups_of(coef))
-        n_nets = len(cfg.inits) * cfg.seeds
-        flops = n_nets * (4 * cfg.batch_size * net.macs(ds.n_features, width, depth, ds.n_classes)
-                          + 4 * depth * cfg.batch_size**2 * width)
-        def profile(index, base=base, coef=coef, fn=fn, x=x, y=y, flops=flops):  # activations run over the devices
-            return lambda: ondevices.execute(fn, np.int32(index), coef, *base, x, y, flops=flops)
-
-        for activation, out in zip(names, ondevices.on_devices([profile(i) for i in range(len(names))])):
-            out = {k: np.asarray(v, float) for k, v in out.items()}
-            for j, init in enumerate(ordered):
-                measured[(ds_name, init, activation)] = {k: v[:, j] for k, v in out.items()}
+    for activation, out in zip(names, ondevices.on_devices(profile)):
+        out = {k: np.asarray(v, float) for k, v in out.items()}
+        for j, init in enumerate(ordered):
+            measured[(ds_name, init, activation)] = {k: v[:, j] for k, v in out.items()}
     return measured
+
+
+def _n_pairs(cfg) -> int:
+    """(sigma_w^2, q_1) pairs per activation in :func:`_theory`: per condition its batch mean and its examples."""
+    return len(cfg.datasets) * len(cfg.inits) * (1 + cfg.batch_size)
 
 
 def _input_shares(cfg, ds_name: str) -> np.ndarray:
@@ -113,9 +133,11 @@ def _per_example(lw_all: list, batch: int) -> theory.Layerwise:
 
 def _theory(cfg, measured) -> dict:
     """{key: theory.Layerwise} per condition: mean field from each example's q_1 = measured q_1 x its
-    input share, combined over the batch (:func:`_per_example`); one vectorised evaluation per activation."""
-    out, shares = {}, {ds: _input_shares(cfg, ds) for ds in cfg.datasets}
-    for activation in cfg.activations:
+    input share, combined over the batch (:func:`_per_example`); one vectorised evaluation per
+    activation, the activations over the threads."""
+    shares = {ds: _input_shares(cfg, ds) for ds in cfg.datasets}
+
+    def one(activation):
         keys = [k for k in measured if k[2] == activation]
         q1, sw = [], []
         for k in keys:
@@ -125,12 +147,13 @@ def _theory(cfg, measured) -> dict:
             q1 += [mean_q1, *(mean_q1 * shares[k[0]])]
             sw += [sigma_w2_of(k[1], cfg.width)] * (1 + len(shares[k[0]]))
         lws = theory.layerwise_many(activation, sw, q1, cfg.depth, group=tuple(cfg.activations))
-        start = 0
-        for k in keys:
-            size = 1 + len(shares[k[0]])
-            out[k] = _per_example(lws[start:start + size], size - 1)
-            start += size
-    return out
+        sizes = np.cumsum([0] + [1 + len(shares[k[0]]) for k in keys])
+        return {k: _per_example(lws[lo:hi], hi - lo - 1) for k, lo, hi in zip(keys, sizes[:-1], sizes[1:])}
+
+    out = {}
+    for part in ondevices.on_devices([lambda a=a: one(a) for a in cfg.activations]):
+        out.update(part)
+    return {k: out[k] for k in measured}
 
 
 def _finite_seeds(m: dict) -> np.ndarray:
