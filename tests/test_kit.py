@@ -325,3 +325,13 @@ def test_orthogonal_initialiser_is_orthonormal_under_vmap(shape):
         g = w.T @ w if w.shape[0] >= w.shape[1] else w @ w.T
         assert float(jnp.max(jnp.abs(g - jnp.eye(g.shape[0])))) < 1e-5
     assert float(jnp.max(jnp.abs(ws[0] - ws[1]))) > 0.1
+
+
+def test_compile_wall_counts_overlapping_compiles_once():
+    """compile_wall_s is the union of the compile intervals: overlaps once, gaps not at all, nesting inside."""
+    assert perf._union_length([]) == 0.0
+    assert perf._union_length([(0.0, 2.0), (1.0, 3.0)]) == pytest.approx(3.0)  # two threads at once
+    assert perf._union_length([(5.0, 6.0), (0.0, 1.0)]) == pytest.approx(2.0)  # apart, any order
+    assert perf._union_length([(0.0, 4.0), (1.0, 2.0), (3.0, 5.0)]) == pytest.approx(5.0)  # nested and chained
+    snap = perf.snapshot()
+    assert 0.0 <= snap["compile_wall_s"] <= snap["compile_s"] + 1e-9

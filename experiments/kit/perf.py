@@ -21,13 +21,27 @@ _COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
 _TRACE_EVENTS = ("/jax/core/compile/jaxpr_trace_duration", "/jax/core/compile/jaxpr_to_mlir_module_duration")
 
 
+_INTERVALS: list[tuple[float, float]] = []  # (start, end) of every compile and trace, for compile_wall_s
+
+
 def _listener(event: str, duration: float, **_) -> None:
+    if event != _COMPILE_EVENT and event not in _TRACE_EVENTS:
+        return
+    end = time.perf_counter()
     with _LOCK:
-        if event == _COMPILE_EVENT:
-            _COUNTERS["compile_s"] += duration
-            _COUNTERS["compiles"] += 1
-        elif event in _TRACE_EVENTS:
-            _COUNTERS["compile_s"] += duration
+        _COUNTERS["compile_s"] += duration
+        _COUNTERS["compiles"] += event == _COMPILE_EVENT
+        _INTERVALS.append((end - duration, end))
+
+
+def _union_length(intervals: list[tuple[float, float]]) -> float:
+    """Seconds covered by at least one of the intervals."""
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(intervals):
+        if end > reach:
+            total += end - max(start, reach)
+            reach = end
+    return total
 
 
 def _event(event: str, **_) -> None:
@@ -62,16 +76,19 @@ def enable_compile_cache(setting: str | None = None) -> str | None:
 
 
 def snapshot() -> dict:
-    """A copy of the counters: compile seconds, programs built (``compiles``, cache loads
-    included), of which loaded from the persistent cache (``cache_hits``), FLOPs, execute seconds."""
+    """A copy of the counters: compile seconds (``compile_s``, summed over threads), programs built
+    (``compiles``, cache loads included), of which loaded from the persistent cache (``cache_hits``),
+    FLOPs, execute seconds; and ``compile_wall_s``, the wall-clock seconds during which at least one
+    compile ran (threads compiling at once count once: the time a user waits for the compiler at most)."""
     with _LOCK:
-        return dict(_COUNTERS)
+        return {**_COUNTERS, "compile_wall_s": _union_length(_INTERVALS)}
 
 
 def reset() -> None:
     with _LOCK:
         for key in _COUNTERS:
             _COUNTERS[key] = 0 if key in ("compiles", "cache_hits") else 0.0
+        _INTERVALS.clear()
 
 
 def compile_count() -> int:
