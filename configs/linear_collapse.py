@@ -1,7 +1,7 @@
 """Config of experiments.linear_collapse (claims A1, C1: without a nonlinearity depth collapses).
 
 Run:      python -m experiments.linear_collapse --config configs/linear_collapse.py:smoke
-Runtime:  default 44 s on 2 idle CPU cores (measured, process included: 31 compiles, compile 16 s
+Runtime:  default 44 s on 2 idle CPU cores (measured, process included: 14 compiles, compile 16 s
           for 6 trainers, the deep identity, c·x and tanh nets sharing one through the kit's ``switch``
           activation; execute 21 s: 12 populations of up to 90 runs x 1000 steps, 3 of them R6
           extensions; revision 1: 63 compiles, 34 s with 2 rates per decade); smoke 18 s.

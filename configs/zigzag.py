@@ -3,7 +3,7 @@ E3 sigmoid vs tanh, E4 mean activations), decision rules revision 2 (shared/DECI
 
 Run:      python -m experiments.zigzag --config configs/zigzag.py:smoke
 Runtime:  default ~60 s on 2 idle CPU cores (estimate: 116 CPU seconds / 2 with the compile cache off,
-          measured on a loaded machine; 37 compiles, was 52; 1.2 TFLOP): 7 large programs, one trainer per
+          measured on a loaded machine; 8 compiles, was 52; 1.2 TFLOP): 7 large programs, one trainer per
           input shape serving E2's arms and E3's activations through the kit's ``switch`` activation,
           two for E4 (He family with SELU as He x 1/sqrt 2; Glorot for tanh / sigmoid), one probe, one SGD
           path, one two-input neuron; smoke presets run in the test suite at XLA opt level 0.

@@ -24,10 +24,11 @@ def min_slopes(names, x_range: float) -> np.ndarray:
     """min f'(x) of each activation on a dense grid of [-x_range, x_range], by autodiff, in ONE program (C3)."""
     fns = [acts.get(n).fn for n in names]
 
-    def mins(x):
+    def mins(lo, hi):  # the grid made inside: lifting it outside would compile programs of its own (issue 16)
+        x = jnp.linspace(lo, hi, 20001, dtype=jnp.float32)
         return jnp.stack([jnp.min(jax.vmap(jax.grad(fn))(x)) for fn in fns])
 
-    return np.asarray(perf.jit(mins)(jnp.linspace(-x_range, x_range, 20001, dtype=jnp.float32)))
+    return np.asarray(perf.jit(mins)(np.float32(-x_range), np.float32(x_range)))
 
 
 def is_monotonic(name: str, x_range: float, tol: float) -> tuple[bool, float]:
@@ -84,16 +85,16 @@ def _all_profiles(config, combos: list[tuple[str, str]], n_classes: int, x: np.n
     violation flags and largest excess (S, G, N), all-finite flags, and the worst line's end points.
     """
     crit, d = config.criteria.c3, x.shape[1]
-    n_par, ts = d * n_classes + n_classes, jnp.linspace(0.0, 1.0, config.points_per_line)
+    n_par = d * n_classes + n_classes
     acts_ = sorted({a for a, _ in combos}, key=[a for a, _ in combos].index)
     losses = sorted({loss for _, loss in combos}, key=[loss for _, loss in combos].index)
     fns, loss_fns = [acts.get(a).fn for a in acts_], [_loss_of(loss, n_classes) for loss in losses]
-    index = jnp.asarray([[acts_.index(a), losses.index(loss)] for a, loss in combos], jnp.int32)
+    index = np.asarray([[acts_.index(a), losses.index(loss)] for a, loss in combos], np.int32)
 
     def pre(theta, xx):
         return xx @ theta[: d * n_classes].reshape(d, n_classes) + theta[d * n_classes:]
 
-    def one_line(ij, key, scale, xx, yy):
+    def one_line(ij, key, scale, xx, yy, ts):
         ka, kb = jax.random.split(key)
         a = scale / np.sqrt(d) * jax.random.normal(ka, (n_par,))
         b = scale / np.sqrt(d) * jax.random.normal(kb, (n_par,))
@@ -105,24 +106,26 @@ def _all_profiles(config, combos: list[tuple[str, str]], n_classes: int, x: np.n
 
         return jax.vmap(value)(ts), a, b
 
-    def combo(ij, seeds, scales, xx, yy):
+    def combo(ij, seeds, scales, xx, yy, ts):
         def per_seed(seed):
             keys = jax.random.split(jax.random.PRNGKey(seed), len(config.weight_scales) * config.lines_per_seed)
             keys = keys.reshape(len(config.weight_scales), config.lines_per_seed, -1)
-            return jax.vmap(lambda ks, s: jax.vmap(lambda k: one_line(ij, k, s, xx, yy))(ks))(keys, scales)
+            return jax.vmap(lambda ks, s: jax.vmap(lambda k: one_line(ij, k, s, xx, yy, ts))(ks))(keys, scales)
 
         prof, a, b = jax.vmap(per_seed)(seeds)
         viol, worst = midpoint_violations(prof, crit.abs_tol, crit.rel_tol)
         at = jnp.argmax(worst.ravel())
         return viol, worst, jnp.all(jnp.isfinite(prof), axis=-1), a.reshape(-1, n_par)[at], b.reshape(-1, n_par)[at]
 
-    def population(seeds, scales, xx, yy):
-        return jax.lax.map(lambda ij: combo(ij, seeds, scales, xx, yy), index)
+    def population(seeds, scales, xx, yy, ends):
+        ts = jnp.linspace(ends[0], ends[1], config.points_per_line)  # the points along each line
+        return jax.lax.map(lambda ij: combo(ij, seeds, scales, xx, yy, ts), index)
 
     n_lines = config.seeds * len(config.weight_scales) * config.lines_per_seed
     flops = len(combos) * n_lines * (2 * 2.0 * x.shape[0] * n_par + 10.0 * config.points_per_line * x.shape[0] * n_classes)
-    seeds, scales = jnp.arange(config.seeds), jnp.asarray(config.weight_scales, jnp.float32)
-    out = perf.execute(perf.jit(population), seeds, scales, jnp.asarray(x), jnp.asarray(y), flops=flops)
+    # numpy arguments: lifting them with jnp first would compile a program per conversion (issue 16)
+    seeds, scales, ends = np.arange(config.seeds), np.asarray(config.weight_scales, np.float32), np.asarray([0.0, 1.0], np.float32)
+    out = perf.execute(perf.jit(population), seeds, scales, x, y, ends, flops=flops)
     return [np.asarray(o) for o in out]
 
 
@@ -196,6 +199,6 @@ def example_profile(example, n_classes: int, x, y) -> pd.DataFrame:
     value = one_layer_loss(acts.get(name).fn, loss, n_classes)
     ts = np.linspace(0, 1, 201, dtype=np.float32)
     thetas = (1 - ts[:, None]) * a[None] + ts[:, None] * b[None]
-    prof = np.asarray(perf.jit(jax.vmap(lambda th: value(th, x, y)))(jnp.asarray(thetas)))
+    prof = np.asarray(perf.jit(jax.vmap(lambda th: value(th, x, y)))(thetas))
     chord = (1 - ts) * prof[0] + ts * prof[-1]
     return pd.DataFrame({"t": ts, "loss": prof, "chord": chord})

@@ -2,56 +2,24 @@
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-import acts
-from acts import printed as pr
-from experiments.kit import perf, plots
+from experiments.kit import plots
 
-from .measure import derivative
+from .measure import CURVE_X, figure_panels
 
 
 def activations_and_derivatives(t, config):
-    """Each activation, its autodiff derivative and the derivative as printed (B1-B10, A2)."""
-    x = jnp.linspace(-5, 5, 401)
-    xs = x[::20]
-    panels = [
-        ("sigmoid (B1)", acts.get("sigmoid").fn, pr.printed_sigmoid_prime),
-        ("tanh (B2)", acts.get("tanh").fn, pr.printed_tanh_prime),
-        ("relu (B3)", acts.get("relu").fn, pr.printed_relu_prime),
-        (
-            f"leaky relu α={config.leaky_alpha} (B4)",
-            acts.get("leaky_relu", alpha=config.leaky_alpha).fn,
-            lambda v: pr.printed_leaky_relu_prime(v, config.leaky_alpha),
-        ),
-        (
-            f"prelu α={config.prelu_alpha} (B5)",
-            lambda v: acts.functions.prelu(v, config.prelu_alpha),
-            lambda v: pr.printed_prelu_prime(v, config.prelu_alpha),
-        ),
-        (
-            "elu (B7): printed ELU′ wrong",
-            acts.get("elu", alpha=config.elu_alpha).fn,
-            lambda v: pr.printed_elu_prime(v, config.elu_alpha),
-        ),
-        ("swish β=1 (B9): printed f′ wrong", acts.get("swish", beta=1.0).fn, lambda v: pr.printed_swish_prime(v, 1.0)),
-        ("swish β=2 (B9): printed f′ wrong", acts.get("swish", beta=2.0).fn, lambda v: pr.printed_swish_prime(v, 2.0)),
-        ("mish (B10)", acts.get("mish").fn, pr.printed_mish_prime),
-        ("step (A2)", acts.get("step").fn, None),
-    ]
+    """Each activation, its autodiff derivative and the derivative as printed (B1-B10, A2); the curves were
+    computed with the formula checks (``t.curves``, on ``CURVE_X``), the printed one drawn at every 20th point."""
+    x, xs, c = CURVE_X, CURVE_X[::20], t.curves
     fig, axes = plt.subplots(2, 5, figsize=(17, 6.5))
-
-    def curves(v, vs):  # every panel's f, f′ and printed f′ in one compiled program
-        return [(fn(v), derivative(fn)(v), None if printed is None else printed(vs)) for _, fn, printed in panels]
-
-    values = perf.jit(curves)(x, xs)
-    for ax, (title, _, _), (f, df, pf) in zip(axes.ravel(), panels, values, strict=True):
-        ax.plot(x, f, color="0.4", label="f")
-        ax.plot(x, df, color="C0", label="f′ (autodiff)")
+    for ax, (title, f, df, pf) in zip(axes.ravel(), figure_panels(config), strict=True):
+        ax.plot(x, c[f], color="0.4", label="f")
+        ax.plot(x, c[df], color="C0", label="f′ (autodiff)")
         if pf is not None:
-            ax.plot(xs, pf, "o", color="C3", ms=3.5, mfc="none", label="f′ as printed")
+            ax.plot(xs, c[pf][::20], "o", color="C3", ms=3.5, mfc="none", label="f′ as printed")
         ax.axhline(0, color="0.85", lw=0.8)
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("x")

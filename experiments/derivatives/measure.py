@@ -31,10 +31,15 @@ def swish_labels(beta: float) -> dict[str, str]:
 
 
 # --- measurement helpers ------------------------------------------------------------------------
+def grid_points(config: ml_collections.ConfigDict) -> np.ndarray:
+    """The dense float32 grid plus the edge values (numpy)."""
+    dense = np.linspace(config.grid_lo, config.grid_hi, config.grid_n, dtype=np.float32)
+    return np.concatenate([dense, np.asarray(config.edges, np.float32)])
+
+
 def grid(config: ml_collections.ConfigDict) -> jax.Array:
     """The dense float32 grid plus the edge values."""
-    dense = np.linspace(config.grid_lo, config.grid_hi, config.grid_n, dtype=np.float32)
-    return jnp.asarray(np.concatenate([dense, np.asarray(config.edges, np.float32)]))
+    return jnp.asarray(grid_points(config))
 
 
 def derivative(fn, argnum: int = 0):
@@ -82,41 +87,86 @@ def mish_prime_float64(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return printed, t + x * sig * (1 - t * t)
 
 
+# --- one program -------------------------------------------------------------------------------
+def run_together(bodies: dict[str, tuple]) -> dict:
+    """``{name: fn(*args)}`` for ``bodies = {name: (fn, args)}``, all in ONE compiled program, as numpy.
+
+    Issue 16: every program costs a compile of its own, so the measurements of the ``formulas`` part
+    (B1-B12) are traced bodies run together. Arguments are numpy arrays (lifting them with
+    ``jnp.asarray`` outside would compile a staging program per shape).
+    """
+    fns = {name: fn for name, (fn, _) in bodies.items()}
+    got = perf.jit(lambda args: {name: fns[name](*args[name]) for name in fns})({k: a for k, (_, a) in bodies.items()})
+    return jax.tree_util.tree_map(np.asarray, got)
+
+
 # --- B1-B12 -------------------------------------------------------------------------------------
+CURVE_X = np.linspace(-5, 5, 401, dtype=np.float32)  # where figures.activations_and_derivatives draws the curves
+
+
+def figure_panels(config) -> list[tuple[str, str, str, str | None]]:
+    """The figure's panels (B1-B10, A2): (title, then the :func:`formula_body` keys of f, its autodiff
+    derivative and its derivative as printed, or None)."""
+    a, pa = config.leaky_alpha, config.prelu_alpha
+    named = [("sigmoid (B1)", "sig"), ("tanh (B2)", "tanh"), ("relu (B3)", "relu"), (f"leaky relu α={a} (B4)", "leaky"),
+             (f"prelu α={pa} (B5)", "prelu"), ("elu (B7): printed ELU′ wrong", "elu")]
+    panels = [(title, f"{key}_ref", f"d{key}_ref", f"d{key}") for title, key in named]
+    panels += [(f"swish β={b:g} (B9): printed f′ wrong", f"swish_f_{b}", f"swish_ref_{b}", f"swish_printed_{b}")
+               for b in config.swish_betas[-2:]]
+    return [*panels, ("mish (B10)", "mish_ref", "dmish_ref", "dmish"), ("step (A2)", "step", "dstep", None)]
+
+
 def _inputs(config) -> dict[str, np.ndarray]:
-    """Every input array of the formula checks (float32)."""
+    """Every input array of the formula checks (float32); ``x`` is the ``grid`` followed by :data:`CURVE_X`."""
     z = np.linspace(config.grid_lo, config.grid_hi, config.two_class_n, dtype=np.float32)
     z1, z2 = np.meshgrid(z, z)
-    return {"x": np.asarray(grid(config)), "scan": np.arange(config.mish_scan_lo, config.mish_scan_hi, 0.01).astype(np.float32),
+    points = grid_points(config)
+    return {"grid": points, "x": np.concatenate([points, CURVE_X]), "scan": np.arange(config.mish_scan_lo, config.mish_scan_hi, 0.01).astype(np.float32),
             "z1": z1.ravel(), "z2": z2.ravel()}
 
 
-def _evaluate(config, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Every printed formula and its reference, in ONE compiled program (issue 16: not one per operation)."""
+def formula_body(config, n_grid: int):
+    """Every printed formula and its reference: the traced body ``compute(x, scan, z1, z2)`` of :func:`run_together`
+    (B1-B12). Its ``on_x`` values are on the whole of ``x``, the grid (the first ``n_grid`` points) and
+    :data:`CURVE_X`: the figure's curves cost no program of their own (:func:`split_curves`)."""
     a, pa, ea = config.leaky_alpha, config.prelu_alpha, config.elu_alpha
     sig, tanh, relu, mish = (acts.get(n) for n in ("sigmoid", "tanh", "relu", "mish"))
     leaky, elu, prelu = acts.get("leaky_relu", alpha=a), acts.get("elu", alpha=ea), acts.functions.prelu
     high = config.criteria.b12.all_high
+    grad = derivative
 
-    def grad(fn, argnum=0):
-        return jax.vmap(jax.grad(fn, argnums=argnum))
+    def softmax_vectors():  # one draw vmapped over the scales' keys: one random program, not one per scale
+        shape, scales = (config.softmax_vectors, config.softmax_dim), jnp.asarray(config.softmax_scales, jnp.float32)
+        draws = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(jax.random.PRNGKey(0), i), shape))(jnp.arange(len(scales)))
+        return (scales[:, None, None] * draws).reshape(-1, config.softmax_dim)
 
-    def compute(x, scan, z1, z2):
-        key = jax.random.PRNGKey(0)
-        vecs = jnp.concatenate([s * jax.random.normal(jax.random.fold_in(key, i), (config.softmax_vectors, config.softmax_dim))
-                                for i, s in enumerate(config.softmax_scales)])
+    def on_x(x):
         out = {
             "sig": pr.printed_sigmoid(x), "sig_ref": sig.fn(x), "dsig": pr.printed_sigmoid_prime(x), "dsig_ref": grad(sig.fn)(x),
             "tanh": pr.printed_tanh(x), "tanh_ref": tanh.fn(x), "dtanh": pr.printed_tanh_prime(x), "dtanh_ref": grad(tanh.fn)(x),
             "relu": pr.printed_relu(x), "relu_ref": relu.fn(x), "drelu": pr.printed_relu_prime(x), "drelu_ref": grad(relu.fn)(x),
             "leaky": pr.printed_leaky_relu(x, a), "leaky_ref": leaky.fn(x),
             "dleaky": pr.printed_leaky_relu_prime(x, a), "dleaky_ref": grad(leaky.fn)(x),
-            "leaky2_err": jnp.max(jnp.abs(pr.printed_leaky_relu(x, 2.0) - acts.functions.leaky_relu(x, 2.0))),
             "prelu": pr.printed_prelu(x, pa), "prelu_ref": prelu(x, pa), "dprelu": pr.printed_prelu_prime(x, pa),
             "dprelu_ref": grad(prelu, 0)(x, jnp.full_like(x, pa)), "daprelu": pr.printed_prelu_dalpha(x),
             "daprelu_ref": grad(prelu, 1)(x, jnp.full_like(x, pa)),
             "elu": pr.printed_elu(x, ea), "elu_ref": elu.fn(x), "delu": pr.printed_elu_prime(x, ea), "delu_ref": grad(elu.fn)(x),
             "mish": pr.printed_mish(x), "mish_ref": mish.fn(x), "dmish": pr.printed_mish_prime(x), "dmish_ref": grad(mish.fn)(x),
+        }
+        for beta in config.swish_betas:
+            f = acts.get("swish", beta=beta).fn(x)
+            out[f"swish_ref_{beta}"] = grad(acts.get("swish", beta=beta).fn)(x)
+            out[f"swish_printed_{beta}"] = pr.printed_swish_prime(x, beta)
+            out[f"swish_corrected_{beta}"] = beta * f + jax.nn.sigmoid(beta * x) * (1 - beta * f)
+            out[f"swish_f_{beta}"], out[f"swish_f_printed_{beta}"] = f, pr.printed_swish(x)
+        step = acts.get("step").fn
+        return {**out, "step": step(x), "dstep": grad(step)(x)}
+
+    def compute(x, scan, z1, z2):
+        vecs, grid_x = softmax_vectors(), x[:n_grid]
+        return {
+            "on_x": on_x(x),
+            "leaky2_err": jnp.max(jnp.abs(pr.printed_leaky_relu(grid_x, 2.0) - acts.functions.leaky_relu(grid_x, 2.0))),
             "dmish_scan": pr.printed_mish_prime(scan),
             "softmax_jac": jax.vmap(jax.jacobian(acts.functions.softmax))(vecs),
             "softmax_jac_printed": jax.vmap(pr.printed_softmax_jacobian)(vecs),
@@ -125,22 +175,26 @@ def _evaluate(config, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             "two_class": acts.functions.softmax(jnp.stack([z1, z2], -1))[:, 0], "two_class_ref": jax.nn.sigmoid(z1 - z2),
             "all_high": jax.nn.sigmoid(jnp.full((config.softmax_dim,), float(np.log(high / (1 - high))) + 1e-3)),
         }
-        for beta in config.swish_betas:
-            f = acts.get("swish", beta=beta).fn(x)
-            out[f"swish_ref_{beta}"] = grad(acts.get("swish", beta=beta).fn)(x)
-            out[f"swish_printed_{beta}"] = pr.printed_swish_prime(x, beta)
-            out[f"swish_corrected_{beta}"] = beta * f + jax.nn.sigmoid(beta * x) * (1 - beta * f)
-            out[f"swish_f_{beta}"], out[f"swish_f_printed_{beta}"] = f, pr.printed_swish(x)
-        return out
 
-    got = perf.jit(compute)(*(jnp.asarray(inputs[k]) for k in ("x", "scan", "z1", "z2")))
-    return {k: np.asarray(v) for k, v in got.items()}
+    return compute
 
 
-def formula_checks(config) -> tuple[pd.DataFrame, dict]:
-    """One row per printed formula (function or derivative) against its autodiff/exact reference."""
-    tol, inputs = config.criteria.formula, _inputs(config)
-    v, xn = _evaluate(config, inputs), inputs["x"]
+def split_curves(got: dict, n_grid: int) -> tuple[dict, dict]:
+    """:func:`formula_body`'s outputs with the ``on_x`` values cut to the grid, and those values on :data:`CURVE_X`."""
+    rest = {k: v for k, v in got.items() if k != "on_x"}
+    return {**rest, **{k: v[:n_grid] for k, v in got["on_x"].items()}}, {k: v[n_grid:] for k, v in got["on_x"].items()}
+
+
+def formula_inputs(config) -> tuple[dict[str, np.ndarray], tuple]:
+    """The inputs of the formula checks and :func:`formula_body`'s arguments."""
+    inputs = _inputs(config)
+    return inputs, tuple(inputs[k] for k in ("x", "scan", "z1", "z2"))
+
+
+def formula_checks(config, inputs: dict[str, np.ndarray], v: dict[str, np.ndarray]) -> tuple[pd.DataFrame, dict]:
+    """One row per printed formula (function or derivative) against its autodiff/exact reference, from the
+    outputs ``v`` of :func:`formula_body` on ``inputs`` (:func:`formula_inputs`)."""
+    tol, xn = config.criteria.formula, inputs["grid"]
     rows, extra = [], {}
 
     def add(claim, formula, printed, reference, correct, pts=xn, rtol=tol.rtol, atol=tol.atol, dtype="float32"):

@@ -16,28 +16,42 @@ from scipy import stats as sps
 
 import acts
 from acts import printed as pr
-from experiments.kit import models, perf, stats, theory
+from experiments.kit import models, stats, theory
 
-from .measure import derivative, formula_checks, grid
+from .measure import derivative, formula_body, formula_checks, formula_inputs, run_together, split_curves
 
 
 def formulas_and_properties(config: ml_collections.ConfigDict, t) -> dict:
-    """Measurement: the ``formula_checks`` table and the ``properties`` table (quantity, value)."""
-    checks, extra = formula_checks(config)
-    props = {**extra, **sigmoid_tanh_properties(config), **rrelu_check(config), **maxout_check(config)}
+    """Measurement: the ``formula_checks`` table and the ``properties`` table (quantity, value), and the
+    figure's ``curves``; every check of the part is one body of ONE compiled program (issue 16)."""
+    inputs, args = formula_inputs(config)
+    got = run_together({
+        "formulas": (formula_body(config, len(inputs["grid"])), args),
+        "slopes": (_slopes, (SLOPE_X,)),
+        "rrelu": (_rrelu_draws(config), (-np.ones(config.rrelu_draws, np.float32), np.ones(1000, np.float32))),
+        "maxout": (_maxout_errors(config), (np.int32(MAXOUT_X_SEED), tuple(np.int32(k) for k in config.maxout_ks),
+                                            inputs["grid"][:, None])),
+    })
+    formulas, curves = split_curves(got["formulas"], len(inputs["grid"]))
+    checks, extra = formula_checks(config, inputs, formulas)
+    props = {**extra, **sigmoid_tanh_properties(got["slopes"]), **rrelu_check(config, *got["rrelu"]),
+             **maxout_check(config, got["maxout"])}
     properties = pd.DataFrame({"quantity": list(props), "value": [float(v) for v in props.values()]})
-    return {"formula_checks": checks, "properties": properties}
+    return {"formula_checks": checks, "properties": properties, "curves": curves}
 
 
-def sigmoid_tanh_properties(config) -> dict:
+SLOPE_X = np.linspace(-10, 10, 200001, dtype=np.float32)  # where B1/B2 find the max slopes
+
+
+def _slopes(v):
+    """B1/B2: σ′ and tanh′ on ``v``; tanh z for 200000 draws z ~ N(0, 1)."""
+    return (derivative(acts.get("sigmoid").fn)(v), derivative(acts.get("tanh").fn)(v),
+            jnp.tanh(jax.random.normal(jax.random.PRNGKey(1), (200000,))))
+
+
+def sigmoid_tanh_properties(slopes) -> dict:
     """B1: max σ' and where; B2: E[tanh z], z~N(0,1) (quadrature and Monte Carlo), max tanh' (computed)."""
-    x = np.linspace(-10, 10, 200001, dtype=np.float32)
-
-    def slopes(v):
-        return (derivative(acts.get("sigmoid").fn)(v), derivative(acts.get("tanh").fn)(v),
-                jnp.tanh(jax.random.normal(jax.random.PRNGKey(1), (200000,))))
-
-    ds, dt, tanh_z = (np.asarray(a) for a in perf.jit(slopes)(jnp.asarray(x)))  # one compile
+    x, (ds, dt, tanh_z) = SLOPE_X, slopes
     mc = stats.mean_ci(tanh_z)
     return {
         "b1_max_sigmoid_slope": float(ds.max()),
@@ -52,21 +66,24 @@ def sigmoid_tanh_properties(config) -> dict:
     }
 
 
-def rrelu_check(config) -> dict:
+def _rrelu_draws(config):
+    """B6: the body drawing RReLU's training outputs at x = −1 (two steps), its test output, and the positive side."""
+    act = acts.get("rrelu", lower=config.rrelu_lower, upper=config.rrelu_upper)
+
+    def draws(x, ones):  # the two steps' draws vmapped over their keys: one random program
+        y1, y2 = jax.vmap(lambda seed: act.train_fn(x, jax.random.PRNGKey(seed)))(jnp.arange(11, 13))
+        return y1, y2, act.fn(x[:1]), act.train_fn(ones, jax.random.PRNGKey(13))
+
+    return draws
+
+
+def rrelu_check(config, y1, y2, test, pos) -> dict:
     """B6: divisors drawn per unit and step from U(l, u) (KS test), test-time rule vs mean training output.
 
     Document 002 calls U(l, u) "a Gaussian distribution U(l,u)": the draws are also tested against the
     Gaussian of their own mean and variance (reported, not decided: the claim is U(l, u)).
     """
     lo, hi = config.rrelu_lower, config.rrelu_upper
-    act = acts.get("rrelu", lower=lo, upper=hi)
-
-    def draws(x, ones):
-        return (act.train_fn(x, jax.random.PRNGKey(11)), act.train_fn(x, jax.random.PRNGKey(12)), act.fn(x[:1]),
-                act.train_fn(ones, jax.random.PRNGKey(13)))
-
-    x = -jnp.ones((config.rrelu_draws,), jnp.float32)
-    y1, y2, test, pos = (np.asarray(a) for a in perf.jit(draws)(x, jnp.ones((1000,), jnp.float32)))  # one compile
     divisors = np.asarray(-1.0 / y1.astype(np.float64))
     ks = sps.kstest(divisors, "uniform", args=(lo, hi - lo))
     gauss = sps.kstest(divisors, "norm", args=(divisors.mean(), divisors.std(ddof=1)))
@@ -93,26 +110,25 @@ def rrelu_check(config) -> dict:
     }
 
 
-def maxout_check(config) -> dict:
-    """B8: the Flax maxout layer vs the printed h_i = max_j (W_ijᵀx + b_ij); maxout k=2 makes relu and |x|."""
-    out, tol = {}, config.criteria.formula
-    x = np.asarray(jax.random.normal(jax.random.PRNGKey(3), (256, 6)))
-    for k in config.maxout_ks:
+MAXOUT_X_SEED = 3  # the inputs of the B8 layers: x ~ N(0, 1), (256, 6)
+
+
+def _maxout_errors(config):
+    """B8: the body comparing the Flax maxout layer (one per k, seeded k) with the printed formula, and
+    maxout k=2 with relu and |x| on the grid."""
+    tol = config.criteria.formula
+
+    def layer(xx, seed, k):
         model = models.build("mlp", 3, widths=(config.maxout_width,), activation="maxout", act_params={"k": k},
                              initializer="xavier_uniform", bias_std=0.5)
-
-        def layer(key, xx, model=model, k=k):
-            variables = models.init_variables(model, key, xx)
-            _, state = model.apply(variables, xx, mutable=["intermediates"])
-            dense = variables["params"]["dense_0"]
-            w = dense["kernel"].reshape(xx.shape[1], config.maxout_width, k)
-            printed = pr.printed_maxout(xx, w, dense["bias"].reshape(config.maxout_width, k))
-            err = jnp.abs(state["intermediates"]["act_0"][0] - printed)
-            # the float32 criterion of every printed formula (summation order differs between XLA levels)
-            return jnp.max(err), jnp.max(err - (tol.atol + tol.rtol * jnp.abs(printed)))
-
-        err, excess = perf.jit(layer)(jax.random.PRNGKey(k), jnp.asarray(x))  # one compile per k (the shapes differ)
-        out[f"b8_flax_vs_printed_k{k}"], out[f"b8_flax_excess_k{k}"] = float(err), float(excess)
+        variables = models.init_variables(model, jax.random.PRNGKey(seed), xx)
+        _, state = model.apply(variables, xx, mutable=["intermediates"])
+        dense = variables["params"]["dense_0"]
+        w = dense["kernel"].reshape(xx.shape[1], config.maxout_width, k)
+        printed = pr.printed_maxout(xx, w, dense["bias"].reshape(config.maxout_width, k))
+        err = jnp.abs(state["intermediates"]["act_0"][0] - printed)
+        # the float32 criterion of every printed formula (summation order differs between XLA levels)
+        return jnp.max(err), jnp.max(err - (tol.atol + tol.rtol * jnp.abs(printed)))
 
     def special(xs):
         zeros = jnp.zeros((1, 2))
@@ -120,6 +136,17 @@ def maxout_check(config) -> dict:
         absx = pr.printed_maxout(xs, jnp.array([[[1.0, -1.0]]]), zeros)[:, 0] - jnp.abs(xs[:, 0])
         return jnp.max(jnp.abs(relu)), jnp.max(jnp.abs(absx))
 
-    relu_err, abs_err = perf.jit(special)(grid(config)[:, None])
+    def errors(x_seed, seeds, grid_column):
+        xx = jax.random.normal(jax.random.PRNGKey(x_seed), (256, 6))
+        return [layer(xx, seed, k) for seed, k in zip(seeds, config.maxout_ks, strict=True)], special(grid_column)
+
+    return errors
+
+
+def maxout_check(config, errors) -> dict:
+    """B8: the Flax maxout layer vs the printed h_i = max_j (W_ijᵀx + b_ij); maxout k=2 makes relu and |x|."""
+    out, (layers, (relu_err, abs_err)) = {}, errors
+    for k, (err, excess) in zip(config.maxout_ks, layers, strict=True):
+        out[f"b8_flax_vs_printed_k{k}"], out[f"b8_flax_excess_k{k}"] = float(err), float(excess)
     out["b8_relu_err"], out["b8_abs_err"] = float(relu_err), float(abs_err)
     return out

@@ -44,10 +44,12 @@ def perceptrons(config, activations: tuple[str, ...], ds) -> dict[str, dict]:
     Returns per activation and seed: the loss history (steps+1,), and the max |gradient| over all parameters at init (A2).
     """
     fns = [acts.get(a).fn for a in activations]
-    x, y = jnp.asarray(ds.x_train.reshape(len(ds.x_train), -1)), jax.nn.one_hot(ds.y_train, ds.n_classes)
+    x = ds.x_train.reshape(len(ds.x_train), -1)
     d = x.shape[1]
 
-    def one(index, seed):
+    def one(index, seed, x, labels):
+        y = jax.nn.one_hot(labels, ds.n_classes)
+
         def loss(params):
             out = jax.lax.switch(index, fns, x @ params["w"] + params["b"])
             return 0.5 * jnp.mean(jnp.sum((out - y) ** 2, -1))
@@ -63,12 +65,14 @@ def perceptrons(config, activations: tuple[str, ...], ds) -> dict[str, dict]:
         final, hist = jax.lax.scan(step, params, None, length=config.perceptron_steps)
         return jnp.concatenate([hist, loss(final)[None]]), gmax
 
-    def population(indices, seeds):
-        return jax.lax.map(lambda i: jax.vmap(lambda s: one(i, s))(seeds), indices)
+    def population(indices, seeds, x, labels):
+        return jax.lax.map(lambda i: jax.vmap(lambda s: one(i, s, x, labels))(seeds), indices)
 
     flops = 6.0 * x.shape[0] * d * ds.n_classes * config.perceptron_steps * config.seeds * len(fns)
-    hist, gmax = perf.execute(perf.jit(population), jnp.arange(len(fns)), jnp.arange(config.seeds), flops=flops)
-    return {a: {"history": np.asarray(hist[i]), "grad_max": np.asarray(gmax[i])} for i, a in enumerate(activations)}
+    # numpy arguments: lifting them first would compile a staging program per shape (issue 16)
+    hist, gmax = (np.asarray(a) for a in perf.execute(
+        perf.jit(population), np.arange(len(fns)), np.arange(config.seeds), x, ds.y_train, flops=flops))
+    return {a: {"history": hist[i], "grad_max": gmax[i]} for i, a in enumerate(activations)}
 
 
 def mlp_populations(config, activations: tuple[str, ...], ds) -> dict[str, dict]:
@@ -85,9 +89,9 @@ def mlp_populations(config, activations: tuple[str, ...], ds) -> dict[str, dict]
             "variant": np.repeat(np.arange(len(activations)), n)}
     pop = train.train_runs(model, ds, spec, runs)
     loss_fn = train.loss_function(spec.loss, ds.n_classes)
-    xb, yb = jnp.asarray(ds.x_train[:256]), jnp.asarray(ds.y_train[:256])
+    xb, yb = ds.x_train[:256], ds.y_train[:256]
 
-    def grads_and_change(seed, variant, final_params):
+    def grads_and_change(seed, variant, final_params, xb, yb):
         key = jax.random.split(jax.random.PRNGKey(seed), 3)[0]  # the trainer's init key
         variables = models.set_switch(models.init_variables(model, key, xb[:1]), variant)
         g = models.layer_stats(model, variables, xb, loss_fn, yb)["grad_params"]
@@ -97,8 +101,8 @@ def mlp_populations(config, activations: tuple[str, ...], ds) -> dict[str, dict]
                                                            models.hidden_kernels(model, variables["params"]), strict=True)]
         return jnp.max(jnp.stack(hidden)), jnp.max(jnp.stack(readout)), jnp.max(jnp.stack(change))
 
-    gh, gr, dw = (np.asarray(a) for a in perf.jit(jax.vmap(grads_and_change))(
-        jnp.asarray(runs["seed"]), jnp.asarray(runs["variant"]), pop.final["params"]))
+    gh, gr, dw = (np.asarray(a) for a in perf.jit(jax.vmap(grads_and_change, in_axes=(0, 0, 0, None, None)))(
+        runs["seed"], runs["variant"], pop.final["params"], xb, yb))
     out = {}
     for i, a in enumerate(activations):
         sel = slice(i * n, (i + 1) * n)

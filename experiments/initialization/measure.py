@@ -11,13 +11,15 @@ and in [0, 1]. The training parts are in :mod:`.measure_train`.
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pandas as pd
 
-from experiments.kit import data, perf, probes, stats
+from experiments.kit import data, ondevices, perf, probes, stats
 
 from . import net
 
@@ -119,8 +121,9 @@ def profile(config: ml_collections.ConfigDict, t) -> dict:
     if cfg.extra_inits:
         runs.append((cfg.extra_width, [(a, i) for a in names for i in cfg.extra_inits]))
     layer_rows, gain_rows = [], []
-    for width, pairs in runs:
-        p = evaluate(pairs, cfg.depth, width, x, y, n_classes, cfg.seeds)
+    outs = ondevices.on_devices([functools.partial(evaluate, pairs, cfg.depth, width, x, y, n_classes, cfg.seeds)
+                                 for width, pairs in runs])  # a program per width, compiled while another runs
+    for (width, pairs), p in zip(runs, outs, strict=True):
         for j, (act, init) in enumerate(pairs):
             base = {"activation": act, "init": init, "width": width}
             layer_rows += _layer_rows(base, p, j)

@@ -10,6 +10,8 @@ experiment scaled down to ReLU MLPs trained with plain SGD, Xavier vs He as vmap
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -17,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from experiments.kit import data, models, perf, stats, train
+from experiments.kit import data, models, ondevices, perf, stats, train
 
 from .train_tables import best_rate, he_tables
 
@@ -105,10 +107,10 @@ def run_glorot(config: ml_collections.ConfigDict) -> dict:
         full = data.load(name)
         d = _split_validation(full, cfg.n_val)
         errors, chance = {}, 1.0 / d.n_classes
-        for init in cfg.inits:
-            model = _switch_model(cfg.activations, cfg.width, cfg.depth, d.n_classes, init)
-            runs, shape = train.run_grid(range(cfg.seeds), learning_rate=lrs, variant=range(len(cfg.activations)))
-            pop = train.train_runs(model, d, spec, runs, shape)
+        runs, shape = train.run_grid(range(cfg.seeds), learning_rate=lrs, variant=range(len(cfg.activations)))
+        models_ = [_switch_model(cfg.activations, cfg.width, cfg.depth, d.n_classes, init) for init in cfg.inits]
+        pops = ondevices.on_devices([functools.partial(train.train_runs, m, d, spec, runs, shape) for m in models_])
+        for init, pop in zip(cfg.inits, pops, strict=True):  # one program per init, compiled while another trains
             for a, act in enumerate(cfg.activations):
                 c = _glorot_condition(cfg, d, full, a, pop, lrs, chance)
                 key = f"{act}_{init}"
@@ -182,11 +184,10 @@ def run_he(config: ml_collections.ConfigDict) -> dict:
     cfg = config.he
     d = data.load(cfg.dataset)
     spec = train.TrainSpec.from_config(cfg)
-    found = {}
-    for depth in cfg.depths:
-        model = models.build("mlp", d.n_classes, widths=(cfg.width,) * depth, activation=cfg.activation,
-                             initializer=cfg.base_init)
-        found[depth] = search_he(model, d, spec, range(cfg.seeds), cfg)
+    nets = [models.build("mlp", d.n_classes, widths=(cfg.width,) * depth, activation=cfg.activation,
+                         initializer=cfg.base_init) for depth in cfg.depths]
+    searches = [functools.partial(search_he, m, d, spec, range(cfg.seeds), cfg) for m in nets]
+    found = dict(zip(cfg.depths, ondevices.on_devices(searches), strict=True))  # a program per depth, over the threads
     return he_tables(config, found, d.n_classes)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -44,11 +43,11 @@ def decision_boundaries(t, config):
         axes[0, 0].set_title(f"no 2-D boundary for {ds.name}")
         return fig
     g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], 150), np.linspace(lo[1], hi[1], 150))
-    grid = jnp.asarray(np.stack([g0.ravel(), g1.ravel()], 1), jnp.float32)
+    grid = np.stack([g0.ravel(), g1.ravel()], 1).astype(np.float32)
     applies = {}  # one compiled forward per model (the switch conditions share theirs)
     for ax, (cond, (model, variables)) in zip(axes[0], models_.items(), strict=True):
         apply = applies.setdefault(model, perf.jit(model.apply))
-        pred = np.asarray(jnp.argmax(apply(variables, grid), -1)).reshape(g0.shape)
+        pred = np.argmax(np.asarray(apply(variables, grid)), -1).reshape(g0.shape)  # numpy: no eager compile
         ax.contourf(g0, g1, pred, alpha=0.3, levels=[-0.5, 0.5, 1.5], cmap="coolwarm")
         ax.scatter(x[:400, 0], x[:400, 1], c=ds.y_train[:400], s=4, cmap="coolwarm")
         ax.set_title(f"A1: {cond}", fontsize=9)

@@ -90,7 +90,7 @@ def collapse_error(model, variables_batch: dict, x: np.ndarray, c) -> np.ndarray
 
         fn = _COLLAPSE_FNS[model] = perf.jit(jax.vmap(one, in_axes=(0, None, 0)))
     c = np.broadcast_to(np.asarray(c, np.float32), (len(jax.tree_util.tree_leaves(variables_batch)[0]),))
-    return np.asarray(fn(variables_batch, jnp.asarray(x), jnp.asarray(c)))
+    return np.asarray(fn(variables_batch, np.asarray(x), c))  # numpy in: jit transfers it, no staging compile
 
 
 def scalar_collapse(c: float, depth: int) -> dict:

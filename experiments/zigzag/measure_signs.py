@@ -14,7 +14,6 @@ bootstrap CIs over seeds (R4); pairs are compared seed by seed.
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import pandas as pd
@@ -49,7 +48,9 @@ def conditions(config, t) -> list[dict]:
 
 
 def _select(tree, index: np.ndarray):
-    return jax.tree_util.tree_map(lambda a: jnp.asarray(np.asarray(a)[index]), tree)
+    """The runs ``index`` of a population's variables, as numpy: ``perf.execute`` transfers host
+    arrays itself, while ``jnp.asarray`` would compile a staging program per shape (issue 16)."""
+    return jax.tree_util.tree_map(lambda a: np.asarray(a)[index], tree)
 
 
 def _sign_seeds(config, c: dict) -> list[dict]:
@@ -58,8 +59,7 @@ def _sign_seeds(config, c: dict) -> list[dict]:
     seeds = np.arange(config.seeds, dtype=np.int32)
     variant = np.full(len(seeds), branches(config).index(c["activation"]), np.int32)
     fn = layer_io_fn(mlp(config, ds.n_classes), ds.n_classes)
-    x, y = jnp.asarray(ds.x_train[:n]), jnp.asarray(ds.y_train[:n])
-    out = perf.execute(fn, jnp.asarray(seeds), jnp.asarray(variant), _select(res["final"], res["run_index"]), x, y)
+    out = perf.execute(fn, seeds, variant, _select(res["final"], res["run_index"]), ds.x_train[:n], ds.y_train[:n])
     rows = []
     for stage, (act, grad) in zip(("init", "trained"), out, strict=True):
         act, grad = np.asarray(act), np.asarray(grad)
@@ -110,8 +110,7 @@ def _path_seeds(config, c: dict, lr: float) -> dict:
     fn = path_fn(mlp(config, ds.n_classes), ds.n_classes, int(config.e1.path_steps))
     variant = np.full(len(seeds), branches(config).index(c["activation"]), np.int32)
     x_ev, y_ev = ds.x_train[: config.n_eval], ds.y_train[: config.n_eval]
-    out = perf.execute(fn, jnp.asarray(seeds), jnp.asarray(variant), jnp.full(len(seeds), lr, jnp.float32),
-                       jnp.asarray(ds.x_train), jnp.asarray(ds.y_train), jnp.asarray(x_ev), jnp.asarray(y_ev))
+    out = perf.execute(fn, seeds, variant, np.full(len(seeds), lr, np.float32), ds.x_train, ds.y_train, x_ev, y_ev)
     out = {k: np.asarray(v) for k, v in out.items()}
     per = {k: v[:, c["layer"]] for k, v in out.items() if k != "train_acc"}
     per["learned"] = out["train_acc"] >= 1.0 / ds.n_classes + float(config.criteria.learned_margin)
@@ -158,7 +157,7 @@ def _two_input(config, seeds) -> tuple[pd.DataFrame, dict]:
         for label, xx in ((POSITIVE_X, x_pos), (CENTRED_X, x_cen)):
             lr = float(e1c.two_input_lr_scale / np.mean(np.sum(xx.astype(np.float64) ** 2, axis=1)))
             fn = two_input_fn(int(e1c.two_input_steps), int(b))
-            path, upd = perf.execute(fn, jnp.asarray(seeds, jnp.int32), jnp.float32(lr), jnp.asarray(xx), jnp.asarray(w_star))
+            path, upd = perf.execute(fn, np.asarray(seeds, np.int32), np.float32(lr), xx, w_star)
             path, upd = np.asarray(path, np.float64), np.asarray(upd, np.float64)
             s = path_summary(path, upd, w_star, e1c.reach_tol)
             paths[(label, b)], paths[(label, b, "summary")] = path, s
