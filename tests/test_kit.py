@@ -14,7 +14,20 @@ import pandas as pd
 import pytest
 
 from experiments.kit import config as kit_config
-from experiments.kit import data, fastcompile, inits, ledger, models, perf, results, stats, theory, train, verdicts
+from experiments.kit import (
+    data,
+    fastcompile,
+    inits,
+    ledger,
+    meanfield,
+    models,
+    perf,
+    results,
+    stats,
+    theory,
+    train,
+    verdicts,
+)
 
 SHARED_CLAIMS = Path(__file__).resolve().parents[2] / "shared" / "CLAIMS.md"
 
@@ -234,12 +247,12 @@ def test_ratio_ci_is_the_ratio_of_means_with_a_covering_interval():
 
 # --- theory ---------------------------------------------------------------------------------
 def test_mean_field_known_cases():
-    relu = theory.mean_field("relu", 2.0, 0.0)
+    relu = meanfield.mean_field("relu", 2.0, 0.0)
     assert relu.chi_1 == pytest.approx(1.0, abs=1e-3)
-    identity = theory.mean_field("identity", 0.5, 0.1)
+    identity = meanfield.mean_field("identity", 0.5, 0.1)
     assert identity.q_star == pytest.approx(0.1 / 0.5, rel=1e-4)
     assert identity.chi_1 == pytest.approx(0.5, rel=1e-6)
-    tanh = theory.mean_field("tanh", 1.0, 0.0)
+    tanh = meanfield.mean_field("tanh", 1.0, 0.0)
     # At criticality q* -> 0 only like 1/(2l): after the 500 iterations q is about 1e-3.
     assert tanh.q_star < 2e-3 and tanh.chi_1 == pytest.approx(1.0, abs=0.01)
     assert theory.gaussian_expectation(lambda z: z**2) == pytest.approx(1.0)

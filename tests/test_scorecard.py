@@ -14,7 +14,7 @@ import pytest
 
 import acts
 from experiments import scorecard
-from experiments.kit import cli, data, models, probes, registry, theory, train
+from experiments.kit import cli, data, meanfield, models, probes, registry, train
 from experiments.kit import config as kit_config
 from experiments.scorecard import common, measure_theory
 
@@ -167,7 +167,7 @@ def _main_config(name: str, overrides: dict):
 
 def test_theory_and_properties_equal_the_kit(card_run):
     config, result = card_run
-    he = theory.mean_field("relu", 2.0, 0.0)
+    he = meanfield.mean_field("relu", 2.0, 0.0)
     assert _row(result, "signal_theory", activation="relu", init="he").chi_1 == pytest.approx(he.chi_1, rel=1e-9)
     crit = measure_theory.critical_sigma_w2("tanh", config.theory)
     assert crit == pytest.approx(1.76, abs=0.01)  # Schoenholz et al. 2017's edge of chaos at sigma_b^2 = 0.05

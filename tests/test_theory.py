@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from experiments.kit import perf, theory
+from experiments.kit import meanfield, perf, theory
 
 
 def _sech4(h):
@@ -91,13 +91,13 @@ def test_layerwise_length_map():
 
 
 def test_correlation_map_is_converged():
-    mf = theory.mean_field("tanh", 2.5, 0.05)
+    mf = meanfield.mean_field("tanh", 2.5, 0.05)
     both = theory._both("tanh")
-    gap = (2.5 * theory._pair_expectation(both, mf.q_star, mf.c_star)[0] + 0.05) / mf.q_star - mf.c_star
+    gap = (2.5 * meanfield.pair_expectation(both, mf.q_star, mf.c_star)[0] + 0.05) / mf.q_star - mf.c_star
     assert abs(gap) < 1e-9 and 0 < mf.c_star < 1 and mf.chi_c < 1
     assert mf.xi_c == pytest.approx(-1 / np.log(mf.chi_c))
-    ordered = theory.mean_field("tanh", 1.75, 0.05)  # just below the transition: c* = 1, xi_c from chi_1
+    ordered = meanfield.mean_field("tanh", 1.75, 0.05)  # just below the transition: c* = 1, xi_c from chi_1
     assert ordered.c_star == 1.0 and ordered.chi_1 < 1
     assert ordered.xi_c == pytest.approx(-1 / np.log(ordered.chi_1)) and ordered.xi_c > 300
-    many = theory.mean_field_many("tanh", [1.75, 2.5], 0.05)
+    many = meanfield.mean_field_many("tanh", [1.75, 2.5], 0.05)
     assert [m.xi_c for m in many] == pytest.approx([ordered.xi_c, mf.xi_c])

@@ -10,7 +10,7 @@ longer has is one line (:class:`ConfigError`), never a silent default. Sources:
 - training: experiments.convergence's ``Runner`` (populations, tuned learning rate) and ``sweep_table``;
 - cost: experiments.cost's ``measure_alone`` and ``measure_steps``;
 - the derivative check: experiments.derivatives' ``grid``, ``autodiff`` and ``compare``;
-- the correlation map: kit.theory's quadrature (``_pair_expectation``: the map has no public function).
+- the correlation map: kit.meanfield.pair_expectation.
 
 The dead-unit sweep and the mean output at init call the kit directly (kit.train.train_population with
 kit.probes.dead_units, kit.models.layer_stats: what experiments.dead_relu and zigzag call), since
@@ -27,7 +27,7 @@ import ml_collections
 import numpy as np
 import pandas as pd
 
-from experiments.kit import perf, registry, theory
+from experiments.kit import meanfield, perf, registry, theory
 from experiments.kit.config import ConfigError
 
 
@@ -67,7 +67,7 @@ def derivative_check(name: str, derivative, cfg: ml_collections.ConfigDict) -> d
 # --- kit.theory ----------------------------------------------------------------------------------
 def pair_expectations(name: str, q: float, c: float) -> tuple[float, float]:
     """(E[phi(u1) phi(u2)], E[phi'(u1) phi'(u2)]), (u1, u2) of variance q and correlation c (kit.theory's own)."""
-    return theory._pair_expectation(theory._both(name), q, c)
+    return meanfield.pair_expectation(theory._both(name), q, c)
 
 
 # --- experiments.vanishing: the gradient profile at init ----------------------------------------

@@ -9,7 +9,7 @@ import ml_collections
 import numpy as np
 
 import acts
-from experiments.kit import theory
+from experiments.kit import meanfield
 
 BOUNDED_INIT, UNBOUNDED_INIT = "xavier_normal", "he_normal"  # DECISIONS.md R6's customary inits
 NAMED_INITS = {"selu": "lecun_normal"}
@@ -32,7 +32,7 @@ def customary_init(name: str, rule: str = "auto") -> str:
     if name in NAMED_INITS:
         return NAMED_INITS[name]
     if acts.user.is_user_spec(name):
-        chi = {init: theory.mean_field(name, s2, 0.0).chi_1 for init, s2 in ((BOUNDED_INIT, 1.0), (UNBOUNDED_INIT, 2.0))}
+        chi = {init: meanfield.mean_field(name, s2, 0.0).chi_1 for init, s2 in ((BOUNDED_INIT, 1.0), (UNBOUNDED_INIT, 2.0))}
         return min(chi, key=lambda init: abs(np.log(chi[init])) if chi[init] > 0 else np.inf)
     p = acts.properties.properties(name)
     return BOUNDED_INIT if p.bounded_below and p.bounded_above else UNBOUNDED_INIT

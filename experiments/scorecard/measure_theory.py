@@ -4,7 +4,7 @@ against autodiff, and mean-field signal propagation (claims B1-B12, C3-C5 and D1
 - ``properties``: :func:`acts.properties.properties` (range, zero-centring E[f(z)], monotonicity,
   smoothness, f(0), f'(0), max |f'|), and the derivative (the user's, or the registry's closed form)
   against ``jax.grad`` with experiments.derivatives' comparison;
-- ``theory``: :func:`experiments.kit.theory.mean_field` at Xavier and He (sigma_b^2 = 0), the
+- ``theory``: :func:`experiments.kit.meanfield.mean_field` at Xavier and He (sigma_b^2 = 0), the
   critical sigma_w^2 where chi_1 = 1 at ``theory.sigma_b2`` (the edge of chaos; first crossing from
   below on a log grid, refined on a finer grid and interpolated), mean field there (q*, chi_c, the depth
   scale xi_c), and the correlation map c -> c' at that init (at He where there is no edge).
@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 import acts
-from experiments.kit import theory
+from experiments.kit import meanfield, theory
 
 from . import adapter
 from .common import activations
 
-SEARCH_DEPTH = 500  # layers of the length map in the search (kit.theory.mean_field iterates as many)
+SEARCH_DEPTH = 500  # layers of the length map in the search (kit.meanfield.mean_field iterates as many)
 
 
 def derivative_of(name: str) -> tuple[object | None, str]:
@@ -77,7 +77,7 @@ def _mf_row(name: str, init: str, mf) -> dict:
             "chi_1": mf.chi_1, "c_star": mf.c_star, "chi_c": mf.chi_c, "xi_c": mf.xi_c, "mean_dphi": mf.mean_dphi, "q_converged": mf.q_converged}
 
 
-def correlation_map(name: str, mf: theory.MeanField, n: int) -> list[dict]:
+def correlation_map(name: str, mf: meanfield.MeanField, n: int) -> list[dict]:
     """c -> c' = (sigma_w^2 E[phi(u1) phi(u2)] + sigma_b^2) / q at kit.theory's q (q*, or where it stopped)."""
     q = mf.q_star if np.isfinite(mf.q_star) and mf.q_star > 0 else 1.0
 
@@ -97,13 +97,13 @@ def measure_theory(config: ml_collections.ConfigDict, t) -> dict:
     cfg = config.theory
     rows, cmap, critical = [], [], {}
     for name in activations(config):
-        xavier = theory.mean_field(name, cfg.xavier_sigma_w2, 0.0)
-        he = theory.mean_field(name, cfg.he_sigma_w2, 0.0)
+        xavier = meanfield.mean_field(name, cfg.xavier_sigma_w2, 0.0)
+        he = meanfield.mean_field(name, cfg.he_sigma_w2, 0.0)
         rows += [_mf_row(name, "xavier", xavier), _mf_row(name, "he", he)]
         s2 = critical_sigma_w2(name, cfg)
         critical[name] = s2
         if np.isfinite(s2):
-            crit = theory.mean_field(name, s2, cfg.sigma_b2)
+            crit = meanfield.mean_field(name, s2, cfg.sigma_b2)
             rows.append(_mf_row(name, "critical", crit))
             cmap += [{**r, "init": "critical"} for r in correlation_map(name, crit, cfg.correlation_points)]
         else:

@@ -18,7 +18,7 @@ import ml_collections
 import numpy as np
 import pandas as pd
 
-from experiments.kit import data, inits, ondevices, perf, stats, theory, train
+from experiments.kit import data, inits, meanfield, ondevices, perf, stats, train
 
 from . import net
 
@@ -236,7 +236,7 @@ def _trainable(est: stats.Estimate, threshold: float) -> str:
 def measure_chaos(cfg: ml_collections.ConfigDict, criteria) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Training accuracy over the (sigma_w^2, depth) grid, beside depth < 6 xi_c from mean field."""
     ds = data.load(cfg.dataset, n_train=cfg.n_train)
-    mfs = theory.mean_field_many(cfg.activation, cfg.sigma_w2, cfg.sigma_b2)
+    mfs = meanfield.mean_field_many(cfg.activation, cfg.sigma_w2, cfg.sigma_b2)
     scales = [float(np.sqrt(s)) for s in cfg.sigma_w2]
     acc_all, div_all = _train_grid((cfg.activation,), 0, False, "lecun_normal", ds, cfg, cfg.depths, range(cfg.seeds),
                                    [cfg.learning_rate], scales, bias_std=float(np.sqrt(cfg.sigma_b2)))
@@ -255,7 +255,7 @@ def measure_chaos(cfg: ml_collections.ConfigDict, criteria) -> tuple[pd.DataFram
     lo, hi = min(cfg.sigma_w2), max(cfg.sigma_w2)
     fine = np.unique(np.concatenate([np.linspace(lo, hi, 29), cfg.sigma_w2]))
     curve = pd.DataFrame([{"sigma_w2": float(s), "xi_c": m.xi_c, "six_xi_c": criteria.multiple_of_xi * m.xi_c, "chi_1": m.chi_1,
-                           "c_star": m.c_star} for s, m in zip(fine, theory.mean_field_many(cfg.activation, fine, cfg.sigma_b2))])
+                           "c_star": m.c_star} for s, m in zip(fine, meanfield.mean_field_many(cfg.activation, fine, cfg.sigma_b2))])
     return pd.DataFrame(rows), curve
 
 
