@@ -56,18 +56,30 @@ def sigma_w2_of(init: str, width: int) -> float:
     return {"normal": width * scale**2, "uniform": width * scale**2 / 3, "orthogonal": 1.0}[kind]
 
 
-def _measure(cfg) -> dict:
-    """{(data set, init, activation): dict of (S, L) arrays}: one program per data set."""
-    measured = {}
+def _measure(cfg) -> tuple[dict, dict]:
+    """({(data set, init, activation): dict of (S, L) arrays}, {same key: theory.Layerwise}): one
+    program per data set; each activation's theory runs in the task that measured it on the last
+    data set, so it overlaps the other activations' profiles."""
+    measured, lws = {}, {}
+    shares = {ds: _input_shares(cfg, ds) for ds in cfg.datasets}
     for n, ds_name in enumerate(cfg.datasets):
-        measured.update(_measure_dataset(cfg, ds_name, prepare_theory=n == 0))
-    return measured
+        then = functools.partial(_theory_after, cfg, shares, dict(measured)) if n == len(cfg.datasets) - 1 else None
+        got, theories = _measure_dataset(cfg, ds_name, prepare_theory=n == 0, then=then)
+        measured.update(got)
+        lws.update(theories)
+    return measured, {k: lws[k] for k in measured}
 
 
-def _measure_dataset(cfg, ds_name: str, prepare_theory: bool) -> dict:
+def _theory_after(cfg, shares: dict, earlier: dict, activation: str, got: dict) -> dict:
+    """:func:`_theory_of` one activation, its conditions on the earlier data sets first, then ``got``."""
+    return _theory_of(cfg, activation, {**{k: v for k, v in earlier.items() if k[2] == activation}, **got}, shares)
+
+
+def _measure_dataset(cfg, ds_name: str, prepare_theory: bool, then=None) -> tuple[dict, dict]:
     """:func:`_measure` on one data set. The standard draws run while the profile program (and,
     with ``prepare_theory``, the theory's programs) compile on the other thread; then the
-    activations run over the threads."""
+    activations run over the threads, each followed by ``then(activation, its measurements)``
+    (a dict of theories) in the same task."""
     names, kinds = tuple(cfg.activations), profile_net.kinds_of(cfg.inits)
     depth, width = cfg.depth, cfg.width
     seeds = np.arange(cfg.seeds, dtype=np.int32)
@@ -87,13 +99,18 @@ def _measure_dataset(cfg, ds_name: str, prepare_theory: bool) -> dict:
     n_nets = len(cfg.inits) * cfg.seeds
     flops = n_nets * (4 * cfg.batch_size * net.macs(ds.n_features, width, depth, ds.n_classes)
                       + 4 * depth * cfg.batch_size**2 * width)
-    profile = [functools.partial(ondevices.execute, fn, np.int32(i), coef, *base, x, y, flops=flops) for i in range(len(names))]
-    measured = {}
-    for activation, out in zip(names, ondevices.on_devices(profile)):
+
+    def task(i: int, activation: str) -> tuple[dict, dict]:
+        out = ondevices.execute(fn, np.int32(i), coef, *base, x, y, flops=flops)
         out = {k: np.asarray(v, float) for k, v in out.items()}
-        for j, init in enumerate(ordered):
-            measured[(ds_name, init, activation)] = {k: v[:, j] for k, v in out.items()}
-    return measured
+        got = {(ds_name, init, activation): {k: v[:, j] for k, v in out.items()} for j, init in enumerate(ordered)}
+        return got, (then(activation, got) if then else {})
+
+    measured, theories = {}, {}
+    for got, lws in ondevices.on_devices([functools.partial(task, i, a) for i, a in enumerate(names)]):
+        measured.update(got)
+        theories.update(lws)
+    return measured, theories
 
 
 def _n_pairs(cfg) -> int:
@@ -131,29 +148,21 @@ def _per_example(lw_all: list, batch: int) -> theory.Layerwise:
     return theory.Layerwise(q, chi, dphi, base.kappa, base.q_star)
 
 
-def _theory(cfg, measured) -> dict:
-    """{key: theory.Layerwise} per condition: mean field from each example's q_1 = measured q_1 x its
-    input share, combined over the batch (:func:`_per_example`); one vectorised evaluation per
-    activation, the activations over the threads."""
-    shares = {ds: _input_shares(cfg, ds) for ds in cfg.datasets}
-
-    def one(activation):
-        keys = [k for k in measured if k[2] == activation]
-        q1, sw = [], []
-        for k in keys:
-            m = measured[k]
-            ok = _finite_seeds(m)
-            mean_q1 = float(np.exp(m["log_q"][ok, 0]).mean()) if ok.any() else 1.0
-            q1 += [mean_q1, *(mean_q1 * shares[k[0]])]
-            sw += [sigma_w2_of(k[1], cfg.width)] * (1 + len(shares[k[0]]))
-        lws = theory.layerwise_many(activation, sw, q1, cfg.depth, group=tuple(cfg.activations))
-        sizes = np.cumsum([0] + [1 + len(shares[k[0]]) for k in keys])
-        return {k: _per_example(lws[lo:hi], hi - lo - 1) for k, lo, hi in zip(keys, sizes[:-1], sizes[1:])}
-
-    out = {}
-    for part in ondevices.on_devices([lambda a=a: one(a) for a in cfg.activations]):
-        out.update(part)
-    return {k: out[k] for k in measured}
+def _theory_of(cfg, activation: str, measured: dict, shares: dict) -> dict:
+    """{key: theory.Layerwise} of one activation's conditions (``measured``: its keys over every
+    data set; ``shares``: :func:`_input_shares` per data set): mean field from each example's
+    q_1 = measured q_1 x its input share, combined over the batch (:func:`_per_example`); one
+    vectorised evaluation."""
+    q1, sw, sizes = [], [], [0]
+    for k, m in measured.items():
+        ok = _finite_seeds(m)
+        mean_q1 = float(np.exp(m["log_q"][ok, 0]).mean()) if ok.any() else 1.0
+        share = shares[k[0]]
+        q1 += [mean_q1, *(mean_q1 * share)]
+        sw += [sigma_w2_of(k[1], cfg.width)] * (1 + len(share))
+        sizes.append(sizes[-1] + 1 + len(share))
+    lws = theory.layerwise_many(activation, sw, q1, cfg.depth, group=tuple(cfg.activations))
+    return {k: _per_example(lws[lo:hi], hi - lo - 1) for k, lo, hi in zip(measured, sizes[:-1], sizes[1:])}
 
 
 def _finite_seeds(m: dict) -> np.ndarray:
@@ -221,8 +230,7 @@ def _layer_rows(key, m, lw) -> list[dict]:
 
 def measure_profile(cfg: ml_collections.ConfigDict, crit, log10_bound: float) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Per-layer (long) and per-condition tables of the gradient profile, and the raw per-seed arrays."""
-    measured = _measure(cfg)
-    lws = _theory(cfg, measured)
+    measured, lws = _measure(cfg)
     layers, summary = [], []
     for key, m in measured.items():
         layers.extend(_layer_rows(key, m, lws[key]))
