@@ -7,7 +7,8 @@ Runtime:  default ~60 s on 2 idle CPU cores (estimate: 116 CPU seconds / 2 with 
           input shape serving E2's arms and E3's activations through the kit's ``switch`` activation,
           two for E4 (He family with SELU as He x 1/sqrt 2; Glorot for tanh / sigmoid), one probe, one SGD
           path, one two-input neuron; smoke presets run in the test suite at XLA opt level 0.
-Paper:    ``paper`` (not run here; the lead decides): E4 at Clevert et al.'s scale on the full Fashion-MNIST
+Paper:    ``paper`` (run: 1,266 s wall on this 2-core machine with the tests running beside it, code at
+          9f75136; results/paper/zigzag): E4 at Clevert et al.'s scale on the full Fashion-MNIST
           training set (60,000 examples, 8x128, SGD lr 0.01, batch 64, 9,375 steps = 10 epochs, 10 seeds,
           six activations: ~47 TFLOP) and E2/E3 at 3,000 steps with the documents' own [0,255] /
           [-127.5,127.5] pixels beside [0,1] (~16 TFLOP): ~63 TFLOP, ~20-25 min on 2 idle cores at the

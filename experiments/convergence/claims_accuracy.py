@@ -116,7 +116,9 @@ def _c5_bound(r) -> str:
 
 
 def _c5_parts(r, config) -> list:
-    pair, cond = f"{r.bounded} vs {r.unbounded} on {r.dataset}", f"MLP on {r.dataset}, customary inits"
+    inits = config.customary_init
+    pair = f"{r.bounded} vs {r.unbounded} on {r.dataset}"
+    cond = f"MLP on {r.dataset}, customary inits ({r.bounded} {inits[r.bounded]}, {r.unbounded} {inits[r.unbounded]})"
     if r.status != "ok":
         return [part(f"({q}) {pair}", "inconclusive", unit=u, condition=cond + "; no rate trains")
                 for q, u in (("a", "log10 lr ratio"), ("b", "nats"), ("c", "log10 lr ratio"))]
@@ -145,8 +147,9 @@ def c5(t, config) -> Decision:
                     if r.max_train_learning_rate == r.max_train_learning_rate)
     counts = "; ".join(f"({q}) {sum(p.verdict == 'supported' for p in parts if p.part.startswith(f'({q})'))}/"
                        f"{sum(p.part.startswith(f'({q})') for p in parts)} pairs supported" for q in "abc")
+    inits = ", ".join(f"{a} {config.customary_init[a]}" for a in (*crit.bounded, *crit.unbounded))
     stmt = (f"Bounded {', '.join(crit.bounded)} vs unbounded {', '.join(crit.unbounded)} (named before running), "
-            f"momentum {config.momentum:g}, each at its customary init: {act}. {counts}.")
+            f"momentum {config.momentum:g}, each at its customary init ({inits}): {act}. {counts}.")
     return Decision(
         parts=parts, statement=with_parts(stmt, parts),
         criterion=(f"per data set and (bounded, unbounded) pair: (a) the largest lr at which >= min_train_fraction = "

@@ -73,11 +73,21 @@ def _paper_section(results_dir: Path) -> str:
             rows.append(f"| {cid} | {before} | **{r['verdict']}** | {_number(r)} | "
                         f"[paper/{r['experiment']}/{r['evidence']}](paper/{r['experiment']}/{r['evidence']}) |")
     table = "\n".join(rows) + "\n\n" if run else ""
-    others = []
+    others = [f"- `{name}`: run; {_paper_run(results_dir / PAPER / name)}" for name in run]
     for name in sorted(set(_experiment_names()) - set(run)):
         runtime = _paper_runtime(name)
         others.append(f"- `{name}`: " + (runtime if runtime == "no paper preset" else f"not run here; {_one_line(runtime, 400)}"))
     return head + table + ("\n".join(others) + "\n" if others else "")
+
+
+def _paper_run(folder: Path) -> str:
+    """How a committed paper run was made, from its manifest: wall time and code commit."""
+    try:
+        m = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return "no manifest.json (runtime unknown)"
+    return (f"{m.get('wall_s', float('nan')):.0f} s wall, code at git {str(m.get('git_commit', '?'))[:7]} "
+            f"(`paper/{folder.name}/manifest.json`)")
 
 
 def verdicts(results_dir: Path = ROOT / "results") -> dict[str, list[dict]]:
