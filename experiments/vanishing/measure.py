@@ -24,6 +24,7 @@ from . import net, profile_net
 
 D2_TABLE = "sigmoid_mean_derivative"  # the table of D2 (named after the activation of criteria.d2)
 LN10 = float(np.log(10.0))
+Q_UNDERFLOW = "q underflow"  # a layer row whose pre-activations are exactly 0 in float32 for some seed (log10_q empty)
 
 
 @perf.once
@@ -216,14 +217,16 @@ def _layer_rows(key, m, lw) -> list[dict]:
     theory_curve = top + np.concatenate([np.cumsum((0.5 * np.log(lw.chi_1[:-1]) / LN10)[::-1])[::-1], [0.0]])
     rows = []
     for layer in range(m["log_grad_h"].shape[-1]):
+        log_q = m["log_q"][ok, layer]
+        underflow = bool(np.isneginf(log_q).any())  # pre-activations exactly 0 in float32: no q to report
         rows.append({
             "dataset": key[0], "init": key[1], "activation": key[2], "layer": layer + 1,
             "log10_grad_h": float(_mean(lg10[:, layer])),
             "log10_grad_h_theory": float(theory_curve[layer]), "mean_dphi": float(_mean(m["mean_dphi"][ok, layer])),
             "max_abs_dphi": float(m["max_abs_dphi"][ok, layer].max()) if ok.any() else np.nan,
-            "log10_q": float(_mean(m["log_q"][ok, layer] / LN10)), "q_theory": float(lw.q[layer]),
+            "log10_q": np.nan if underflow else float(_mean(log_q / LN10)), "q_theory": float(lw.q[layer]),
             "saturated": float(_mean(m["saturated"][ok, layer])), "n_seeds": int(ok.sum()),
-            "status": "ok" if ok.all() else "overflow",
+            "status": "overflow" if not ok.all() else (Q_UNDERFLOW if underflow else "ok"),
         })  # fmt: skip
     return rows
 

@@ -26,6 +26,7 @@ import acts
 from experiments.kit import inits, perf
 
 KINDS = ("normal", "uniform", "orthogonal")
+TINY_MEAN_SQUARE = 1e-30  # below it ln q is taken rescaled: squares under float32's 1.2e-38 are flushed to 0
 LOGIT_CAP = 80.0  # |logits| above it are scaled down to it: the softmax is one-hot to e^-80 there, and exp stays finite
 _PROBE = np.array([-5.0, -1.7, -0.3, 0.3, 1.7, 5.0], np.float32)
 
@@ -92,6 +93,18 @@ def _log_norm(x):
     return jnp.log(n), x / jnp.where(n > 0, n, 1.0)[:, None, None]
 
 
+def _log_mean_square(x):
+    """Per leading index: ln mean(x_i^2), rescaled by max |x_i| where the plain mean of squares is
+    below ``TINY_MEAN_SQUARE`` (R10: squares of pre-activations near 1e-19 flush to zero in float32,
+    which made ln q = -inf; the plain value is kept wherever it is representable, so those cells
+    keep their bytes). -inf only for an x_i that is exactly zero."""
+    plain = jnp.mean(x * x, axis=(1, 2))
+    peak = jnp.max(jnp.abs(x), axis=(1, 2))
+    scale = jnp.where(peak > 0, peak, 1.0)
+    rescaled = 2 * jnp.log(scale) + jnp.log(jnp.mean(jnp.square(x / scale[:, None, None]), axis=(1, 2)))
+    return jnp.where(plain > TINY_MEAN_SQUARE, jnp.log(plain), rescaled)
+
+
 def groups_of(coef: np.ndarray) -> tuple[tuple[int, int, int], ...]:
     """((draw index k, first init, end), ...): the inits drawn from k, which must be contiguous (order
     the inits by kind, :func:`by_kind`); inits of one kind share one matrix per seed."""
@@ -137,7 +150,7 @@ def make_profile(names: tuple[str, ...], groups: tuple[tuple[int, int, int], ...
             a, d, _ = phi(index, pre)
             r = jnp.where(homog, jnp.sqrt(mean(a * a)), 1.0)
             r = jnp.where(r > 0, r, 1.0)
-            stats = {"log_q": 2 * ls + jnp.log(mean(pre * pre)), "saturated": mean(jnp.abs(pre) > 2 * jnp.exp(-ls)[:, None, None]),
+            stats = {"log_q": 2 * ls + _log_mean_square(pre), "saturated": mean(jnp.abs(pre) > 2 * jnp.exp(-ls)[:, None, None]),
                      "mean_dphi": mean(d), "mean_abs_dphi": mean(jnp.abs(d)), "max_abs_dphi": jnp.max(jnp.abs(d), axis=(1, 2)),
                      "finite": jnp.all(jnp.isfinite(pre), axis=(1, 2))}
             return (a / r[:, None, None], ls + jnp.log(r)), (d, stats)
