@@ -152,7 +152,10 @@ width {p.width}, {p.seeds} seeds, a fixed batch of {p.batch_size} examples of {'
 linear read-out, biases zero. Gradient norms are computed in log space (each layer's backpropagated gradient divided by its
 norm, the log of the norm carried; experiments/vanishing/profile_net.py), so no norm underflows; for positively homogeneous
 activations (relu, leaky relu, identity) the forward pass is rescaled the same way, so their N(0,1) nets no longer overflow;
-"overflow" rows are nets of other activations whose float32 forward pass overflows (not drawn, marked in the figure). One
+"overflow" rows are nets of other activations whose float32 forward pass overflows (not drawn, marked in the figure);
+`log10_q` is taken rescaled by max |h_l| where the mean of squares would flush to 0, and "q underflow" layer rows (log10_q
+empty) are layers whose float32 pre-activations are exactly 0 (small inits of non-homogeneous activations, q_l < ~1e-76;
+their gradient norms are still measured, in log space). One
 compiled program per data set serves every activation (a traced index), init (coefficients of shared standard draws) and seed.
 `log10_ratio` = log10 ||dL/dh_1|| / ||dL/dh_L|| over n = {p.depth - 1} layers, `factor` = its per-layer value 10^(ratio/n) (CIs
 over seeds), against `log10_bound` = n log10 {crit.d1.bound:g}. `log_gain` = fitted ln||dL/dh_l|| - ln||dL/dh_(l+1)|| per layer
