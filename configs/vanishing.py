@@ -99,7 +99,8 @@ def get_config(preset: str | None = None):
             # D6 (DECISIONS.md D6 row): at each depth >= min_depth, paired over seeds, each arm at its best lr: (a) depth-2
             # minus depth-d accuracy >= margin; (b) activation (ReLU+He) minus each of activations > better; (c) with BN
             # minus without >= margin. Parts of an arm whose depth-2 nets do not all reach depth2_acc are inconclusive.
-            "d6": {"margin": 0.10, "better": 0.0, "min_depth": 20, "depth2_acc": 0.90, "activation": "relu",
+            "d6": {"margin": 0.10, "better": 0.0, "min_depth": 20, "depth2_acc": 0.90, "learned_acc": 0.20,  # R8: 10-class chance + 0.10
+                   "activation": "relu",
                    "activations": ("sigmoid", "tanh")},
             # chaos (no verdict): a cell is trainable when its accuracy CI lies above trainable_acc; agreement with
             # depth < multiple_of_xi * xi_c over decided cells, reported for all depths and for depths >= deep_depth.

@@ -96,13 +96,25 @@ def _budget(t, config) -> dict:
     return out
 
 
-def _paired(name, a, b, config, threshold, side, cond, budget_ok):
+def _paired(name, a, b, config, threshold, side, cond, budget_ok, learned=True):
+    """A D6 part on paired accuracy differences; inconclusive when the depth-2 budget check failed or,
+    for a comparison of two arms (``learned=False``), when neither arm learned (R8)."""
     unit = "training accuracy difference, paired over seeds"
     p = compare(name, stats.paired(a, b).diff, config, threshold, side, unit=unit, condition=cond)
-    if budget_ok:
+    crit = config.criteria.d6
+    if not budget_ok:
+        why = f"not every depth-2 net reached {crit.depth2_acc:g} in this budget"
+    elif not learned:
+        why = (f"neither arm learned (R8: mean train accuracy below {crit.learned_acc:g}); a longer budget or a wider "
+               "lr search at this depth would decide")
+    else:
         return p
-    return part(name, "inconclusive", p.value, p.ci, p.n_seeds, unit=unit,
-                condition=cond + f"; inconclusive: not every depth-2 net reached {config.criteria.d6.depth2_acc:g} in this budget")
+    return part(name, "inconclusive", p.value, p.ci, p.n_seeds, unit=unit, condition=cond + f"; inconclusive: {why}")
+
+
+def _learned(acc: np.ndarray | None, config) -> bool:
+    """R8: the arm's mean train accuracy reaches ``criteria.d6.learned_acc`` (chance + 0.10)."""
+    return acc is not None and bool(np.nanmean(acc) >= config.criteria.d6.learned_acc)
 
 
 def _lr(t, a, bn, d) -> str:
@@ -123,10 +135,11 @@ def d6(t, config) -> Decision:
             parts.append(_paired(f"(a) {a} depth {shallow} - depth {d}", _seed_acc(t, a, False, shallow), _seed_acc(t, a, False, d),
                                  config, "criteria.d6.margin", ">=",
                                  f"{a} ({_lr(t, a, False, shallow)} / {_lr(t, a, False, d)}), {where}", budget[(a, False)]))
-            parts.append(_paired(f"(b) {fix} - {a} at depth {d}", _seed_acc(t, fix, False, d), _seed_acc(t, a, False, d), config,
-                                 "criteria.d6.better", ">",
+            fix_acc, a_acc = _seed_acc(t, fix, False, d), _seed_acc(t, a, False, d)
+            parts.append(_paired(f"(b) {fix} - {a} at depth {d}", fix_acc, a_acc, config, "criteria.d6.better", ">",
                                  f"{fix} ({_lr(t, fix, False, d)}) vs {a} ({_lr(t, a, False, d)}), {where}",
-                                 budget[(fix, False)] and budget[(a, False)]))
+                                 budget[(fix, False)] and budget[(a, False)],
+                                 learned=_learned(fix_acc, config) or _learned(a_acc, config)))
             parts.append(_paired(f"(c) {a}+BN - {a} at depth {d}", _seed_acc(t, a, True, d), _seed_acc(t, a, False, d), config,
                                  "criteria.d6.margin", ">=",
                                  f"{a}+BN ({_lr(t, a, True, d)}) vs {a} ({_lr(t, a, False, d)}), {where}",
@@ -137,12 +150,14 @@ def d6(t, config) -> Decision:
                      f"{r.train_acc_hi:.3f}] at lr {r.best_learning_rate:.3g}" for r in at.itertuples())
     statement = (describe_parts(parts) + f". Accuracies: {desc}. Depth-{shallow} budget check (every seed >= {crit.depth2_acc:g}): "
                  + (f"failed for {', '.join(failed)}" if failed else "passed for every arm") + ".")
+    refuted = [p.part for p in parts if p.verdict == "refuted"]
     return Decision(
-        parts=parts, statement=statement,
+        parts=parts, statement=statement, key=refuted[0] if refuted else None,  # R5: a refutation qualifies the claim
         criterion=(f"per saturating arm ({', '.join(crit.activations)}) and depth >= {crit.min_depth:g}, paired 95% CIs over seeds, each "
                    f"arm at its own best lr (R6): (a) depth-{shallow} - depth-d accuracy >= {crit.margin:g}; (b) {fix} - arm > "
                    f"{crit.better:g}; (c) arm+BN - arm >= {crit.margin:g}; wholly on the other side refuted, else inconclusive; "
-                   f"parts whose depth-{shallow} nets do not all reach {crit.depth2_acc:g} are inconclusive (R2, R3)"),
+                   f"parts whose depth-{shallow} nets do not all reach {crit.depth2_acc:g} are inconclusive (R2, R3), and so are (b) parts "
+                   f"where neither arm's mean train accuracy reaches {crit.learned_acc:g} (R8)"),
     )
 
 
