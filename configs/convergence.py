@@ -108,6 +108,9 @@ def get_config(preset: str | None = None):
             "rrelu_lower": 3.0,
             "rrelu_upper": 8.0,
             "activation": "rrelu",  # the claimed regulariser, compared with the baseline
+            # seeds of the two compared arms at their best validation rates (R1, a cheap larger budget: at 30 seeds
+            # fashion_mnist_256 gave +0.23 [-0.31, +0.77] pp, which neither the +-0.5 pp margin nor 0 could decide)
+            "seeds": 100,
         },
         "h3": {"activation": "prelu"},  # learned slopes, compared with the baseline
         # C4: small initial weights N(0, (0.01 x scale)^2) against the same activation from reference_init
@@ -188,6 +191,7 @@ def get_config(preset: str | None = None):
             "h4.datasets": ("digits",),
             "h4.train_sizes": {"digits": 64, "fashion_mnist": 128},
             "h4.variants": ("relu", "rrelu"),
+            "h4.seeds": 3,
             "c4.activations": ("tanh", "sigmoid"),
             "c4.weight_scales": (10.0,),
             "criteria.threshold.digits": 0.3,
@@ -206,6 +210,7 @@ def get_config(preset: str | None = None):
             "cnn.log_every": 20,
             "h4.datasets": ("digits", "fashion_mnist"),
             "h4.train_sizes": {"digits": 256, "fashion_mnist": 1024},
+            "h4.seeds": 30,  # as results/paper/convergence was run
         },
     }.get(preset, {})
     return kc.build(fields, overrides)

@@ -65,19 +65,19 @@ def sweep_all(runner: Runner, config) -> dict[str, float]:
 
 
 def accuracy_seeds(runner: Runner, config) -> None:
-    """F5, H3 (b), H4: the compared arms get ``accuracy_seeds`` seeds at their best validation rate (picked on the
-    first ``seeds``), so that a CI can resolve the +-margin of R9; the arms run concurrently over the devices."""
-    n = int(config.accuracy_seeds)
-    arms = [("mlp", key, label) for key in config.grid.datasets
-            for label in (config.baseline, config.h3.activation, *config.criteria.f5.named)]
-    arms += [("mlp", f"{key}_{int(config.h4.train_sizes[key])}", label) for key in config.h4.datasets
-             for label in (config.baseline, config.h4.activation)]
+    """F5, H3 (b), H4: the compared arms get ``accuracy_seeds`` (H4's: ``h4.seeds``) seeds at their best validation
+    rate (picked on the first ``seeds``), so that a CI can resolve the +-margin of R9; the arms run concurrently."""
+    n, n_h4 = int(config.accuracy_seeds), int(config.h4.seeds)
+    arms = {("mlp", key, label): n for key in config.grid.datasets
+            for label in (config.baseline, config.h3.activation, *config.criteria.f5.named)}
+    arms.update({("mlp", f"{key}_{int(config.h4.train_sizes[key])}", label): n_h4 for key in config.h4.datasets
+                 for label in (config.baseline, config.h4.activation)})
     tasks = []
-    for ident in dict.fromkeys(arms):
+    for ident, seeds in arms.items():
         arm = runner.arm(*ident)
         lr = sw.best_val(arm)
         if lr is not None:
-            tasks.append(functools.partial(runner.more_seeds, arm, lr, n))
+            tasks.append(functools.partial(runner.more_seeds, arm, lr, seeds))
     ondevices.on_devices(tasks)
 
 
