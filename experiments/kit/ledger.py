@@ -86,7 +86,9 @@ def _paper_run(folder: Path) -> str:
         m = json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError):
         return "no manifest.json (runtime unknown)"
-    return (f"{m.get('wall_s', float('nan')):.0f} s wall, code at git {str(m.get('git_commit', '?'))[:7]} "
+    commit = str(m.get("git_commit") or "?")
+    commit = commit[:7] + (" with uncommitted changes" if commit.endswith("+dirty") else "")
+    return (f"{m.get('wall_s', float('nan')):.0f} s wall, code at git {commit} "
             f"(`paper/{folder.name}/manifest.json`)")
 
 
