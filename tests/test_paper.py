@@ -42,7 +42,10 @@ def test_ledger_lists_paper_runs_beside_the_default(tmp_path):
     default = json.loads((ROOT / "results" / "dead_relu" / "verdicts.json").read_text())[0]["verdict"]
     assert row.split("|")[2].strip() == default and row.split("|")[3].strip() == "**inconclusive**"
     assert f"paper/dead_relu/{first['evidence']}" in row
-    assert "- `dead_relu`" not in section  # run, so not in the list of absent ones
+    assert "- `dead_relu`: run; no manifest.json" in section  # run: how it was made, not an estimate
+    assert "- `dead_relu`: not run" not in section
+    (tmp_path / "paper" / "dead_relu" / "manifest.json").write_text(json.dumps({"wall_s": 12.4, "git_commit": "abcdef0123+dirty"}))
+    assert "- `dead_relu`: run; 12 s wall, code at git abcdef0 with uncommitted changes" in ledger._paper_section(tmp_path)
     assert "- `cost`: no paper preset" in section  # cost has no paper preset
     assert "- `initialization`: not run here; ~4 h" in section  # its config's PAPER_RUNTIME
     assert "## Paper presets" in ledger.report(tmp_path)
