@@ -95,9 +95,9 @@ def saturation(t, config):
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("SGD step")
     axes[0, 0].axhline(crit.top_mean, color="k", ls="--", lw=1, label=f"{crit.top_mean:g} (part a)")
-    axes[0, 0].text(0.3, 0.25, "Glorot & Bengio 2010, Fig. 2 (4 x 1000 units, Shapeset-3x2):\nthe top layer's mean drops to ~0 "
+    axes[0, 0].text(0.35, 0.15, "Glorot & Bengio 2010, Fig. 2 (4 x 1000 units, Shapeset-3x2):\nthe top layer's mean drops to ~0 "
                     "early and desaturates\nslowly (~epoch 100); lower layers stay well above it",
-                    transform=axes[0, 0].transAxes, fontsize=7, va="bottom", bbox={"facecolor": "white", "alpha": 0.8, "lw": 0})
+                    transform=axes[0, 0].transAxes, fontsize=7, va="bottom")  # no box: it would hide the 0.1 line
     for ax, value, title in ((axes[1, 0], "log10_grad_w1", "log10 ||dL/dW_1|| - its value at step 0"),
                              (axes[1, 1], "train_acc", "training accuracy (evaluation subset)")):
         for (a, g), (colour, ls, marker) in zip(seeds[seeds.layer == 1].groupby("activation", sort=False), plots.styles()):
@@ -113,8 +113,8 @@ def saturation(t, config):
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("SGD step")
     axes[1, 0].axhline(crit.grad_drop_log10, color="k", ls="--", lw=1, label=f"{crit.grad_drop_log10:g} (part b)")
-    for ax in axes.ravel():
-        ax.legend(fontsize=7)
+    for ax in axes.ravel():  # the first panel's legend at the right, above the G&B note (R12: nothing hidden)
+        ax.legend(fontsize=7, loc="center right" if ax is axes[0, 0] else "best")
     cfg = config.saturation
     fig.suptitle(f"D4: {cfg.hidden_layers} hidden layers of {cfg.width}, {cfg.init} init, SGD lr {cfg.learning_rate:g}, batch "
                  f"{cfg.batch_size}, {cfg.dataset}; mean and 95% CI over {cfg.seeds} seeds", fontsize=10)
