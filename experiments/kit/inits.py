@@ -52,24 +52,44 @@ def _uniform(limit_of_fans: Callable[[int, int], float]) -> Initializer:
     return init
 
 
+GS_BLOCK = 16  # columns orthonormalised together (the largest of 16, 8, 4, 2, 1 that divides n)
+
+
 def _gram_schmidt(a: jax.Array) -> jax.Array:
-    """Orthonormal columns of tall ``a`` (m >= n): classical Gram-Schmidt, each column twice.
+    """Orthonormal columns of tall ``a`` (m >= n): block classical Gram-Schmidt, each block twice (BCGS2).
 
     The same Q as a QR decomposition with a positive diagonal of R, so for Gaussian ``a`` it is
-    Haar distributed. Written with matmuls only: jaxlib 0.10's CPU LAPACK calls can deadlock the
-    thread pool when several run concurrently under ``vmap`` on a 2-core machine (seen with
-    ``jax.nn.initializers.orthogonal`` in a vmapped deep net).
+    Haar distributed. Block by block: project the block's columns off the earlier blocks (a
+    matmul), then orthonormalise them among themselves column by column (classical Gram-Schmidt,
+    each column twice); the whole step runs twice, so the loss of orthogonality stays at float32
+    rounding (measured on 490 Gaussian 128 x 128 draws: max |Q^T Q - I| = 2.3e-7, the
+    column-at-a-time version's 3.3e-7; Q within 6e-6 of float64 LAPACK's). Blocks of 16 make the
+    128-wide draws of experiments.vanishing's profile 3x faster and 4x quicker to compile than one
+    column at a time (a loop of matrix-vector products, bound by memory). Written with matmuls
+    only: jaxlib 0.10's CPU LAPACK calls can deadlock the thread pool when several run
+    concurrently under ``vmap`` on a 2-core machine (seen with ``jax.nn.initializers.orthogonal``
+    in a vmapped deep net).
     """
     n = a.shape[1]
+    b = next(k for k in (GS_BLOCK, 8, 4, 2, 1) if n % k == 0)
 
-    def column(j, q):
-        v = a[:, j]
-        mask = (jnp.arange(n) < j).astype(a.dtype)
-        for _ in range(2):  # re-orthogonalise once: float32 loss of orthogonality ~ eps
-            v = v - q @ (mask * (q.T @ v))
-        return q.at[:, j].set(v / jnp.linalg.norm(v))
+    def within(v):
+        def column(i, v):
+            w, mask = v[:, i], (jnp.arange(b) < i).astype(v.dtype)
+            for _ in range(2):  # re-orthogonalise once: float32 loss of orthogonality ~ eps
+                w = w - v @ (mask * (v.T @ w))
+            return v.at[:, i].set(w / jnp.linalg.norm(w))
 
-    return jax.lax.fori_loop(0, n, column, jnp.zeros_like(a))
+        return jax.lax.fori_loop(0, b, column, v)
+
+    def block(j, q):
+        v = jax.lax.dynamic_slice_in_dim(a, j * b, b, axis=1)
+        earlier = (jnp.arange(n) < j * b).astype(a.dtype)[:, None]
+        for _ in range(2):
+            v = within(v - q @ (earlier * (q.T @ v)))
+        return jax.lax.dynamic_update_slice_in_dim(q, v, j * b, axis=1)
+
+    return jax.lax.fori_loop(0, n // b, block, jnp.zeros_like(a))
 
 
 def _orthogonal(key, shape, dtype=jnp.float32):
