@@ -132,7 +132,9 @@ def get_config(preset: str | None = None):
                 "Glorot & Bengio 2010, sec. 4.2.2 and Figs 6-7: mean singular value of the layer-to-layer "
                 "Jacobian ~0.5 with the standard init U[+-1/sqrt(n)], ~0.8 with the normalised init, tanh, "
                 "5 hidden layers of 1000 units, Shapeset-3x2 inputs; activations and back-propagated gradients "
-                "shrink/spread layer by layer with the standard init and stay similar with the normalised one"
+                "shrink/spread layer by layer with the standard init and stay similar with the normalised one; "
+                "Table 1, MNIST test error (%): Softsign 1.64, Tanh N 1.64, Softsign N 1.72, Tanh 1.76, Sigmoid 2.21 "
+                "(N = normalised init)"
             ),
             "g2": (
                 "He et al. 2015, sec. 2.2: for ReLU, E[h^2] is multiplied by n Var[w] / 2 per layer, so Xavier "

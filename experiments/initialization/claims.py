@@ -9,6 +9,10 @@ G2 is in :mod:`.claims_g2`.
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
+
 from experiments.kit.claim import Decision, claim, compare
 
 from .claims_g2 import g2
@@ -62,6 +66,36 @@ def _reported(t, config) -> str:
     return "; ".join(f"{r.activation}+{r.init}: act {_gain(r, 'act')}, grad {_gain(r, 'grad')}" for _, r in rows.iterrows())
 
 
+def _table1(t, config) -> str:
+    """Glorot & Bengio's Table 1 ordering (MNIST) beside ours scaled down (tables glorot_*; no part decides on it)."""
+    g, corr, eff = t.get("glorot_table1"), t.get("glorot_rank_correlation"), t.get("glorot_init_effect")
+    if g is None or not len(g):
+        return ""
+    pub = dict(config.published.glorot_table1_mnist)
+    names = {f"{r.activation}_{r.init}": r.condition for _, r in g.iterrows()}
+    ranked = sorted(pub.items(), key=lambda kv: kv[1])
+    theirs = f"{names.get(ranked[0][0], ranked[0][0])} {ranked[0][1]:g}" + "".join(
+        f" {'=' if v == prev else '<'} {names.get(k, k)} {v:g}" for (_, prev), (k, v) in itertools.pairwise(ranked))
+    parts = []
+    for ds, rows in g.groupby("dataset", sort=False):
+        ok = rows[rows.status == "ok"].sort_values("test_error_pct")
+        ours = " < ".join(f"{r.condition} {r.test_error_pct:.1f} [{r.test_error_pct_lo:.1f}, {r.test_error_pct_hi:.1f}]"
+                          for _, r in ok.iterrows())
+        text = f"ours on {ds} ({config.glorot.depth} x {config.glorot.width} units, {config.glorot.steps} SGD steps): {ours or 'none learned'}"
+        c = corr[corr.dataset == ds] if corr is not None else None
+        if c is not None and len(c):
+            r = c.iloc[0]
+            text += (f"; not ranked (R8): {r.left_out}; Spearman rho with their ordering {r.spearman_rho_vs_glorot_mnist:.2f} "
+                     f"[{r.spearman_rho_vs_glorot_mnist_lo:.2f}, {r.spearman_rho_vs_glorot_mnist_hi:.2f}] over {r.n_conditions} conditions")
+        e = eff[(eff.dataset == ds) & eff.both_learned] if eff is not None and len(eff) else None
+        if e is not None and len(e):
+            text += "; normalised minus standard init, paired over seeds: " + ", ".join(
+                f"{r.activation} {r.n_minus_standard_pp:+.1f} [{r.n_minus_standard_pp_lo:+.1f}, {r.n_minus_standard_pp_hi:+.1f}] pp"
+                + ("" if not np.isfinite(r.published_mnist_pp) else f" (theirs {r.published_mnist_pp:+.2f})") for _, r in e.iterrows())
+        parts.append(text)
+    return f" Glorot & Bengio's Table 1 (MNIST test error %, theirs): {theirs}; " + "; ".join(parts) + "."
+
+
 def _published(t, config) -> str:
     """Our Glorot & Bengio setting (table gb_summary) beside their Jacobian singular values."""
     s = t.get("gb_summary")
@@ -74,7 +108,7 @@ def _published(t, config) -> str:
                 f"E[h^2] {r.preact_sq_layer_1:.2f}, mean tanh' in layers 2-{config.gb.depth} "
                 f"{r.dphi_mean_layers_2_on:.3f}; linear-regime value {r.linear_regime_sv:.3f})")
 
-    return (f" Published beside ours, Glorot & Bengio's setting ({config.gb.depth} hidden {config.gb.activation} layers of "
+    return (_table1(t, config) + f" Published beside ours, Glorot & Bengio's setting ({config.gb.depth} hidden {config.gb.activation} layers of "
             f"{config.gb.width} units, {int(s.n_seeds.iloc[0])} seeds), mean singular value of J_1..J_{config.gb.depth - 1}: "
             + "; ".join(one(r) for _, r in s.iterrows()) + ". The measured value is the linear-regime value (the "
             "quarter-circle law, exact when tanh' = 1) lowered by the saturation that the first layer's E[h^2] sets: "

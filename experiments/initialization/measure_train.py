@@ -101,24 +101,25 @@ def run_glorot(config: ml_collections.ConfigDict) -> dict:
     cfg = config.glorot
     spec = train.TrainSpec.from_config(cfg)
     lrs = tuple(cfg.learning_rates)
-    rows, corr_rows, curves = [], [], []
+    rows, corr_rows, curves, effects = [], [], [], []
     published = dict(config.published.glorot_table1_mnist)
     for name in cfg.datasets:
         full = data.load(name)
         d = _split_validation(full, cfg.n_val)
-        errors, chance = {}, 1.0 / d.n_classes
+        errors, learned, left_out, chance = {}, {}, [], 1.0 / d.n_classes
         runs, shape = train.run_grid(range(cfg.seeds), learning_rate=lrs, variant=range(len(cfg.activations)))
         models_ = [_switch_model(cfg.activations, cfg.width, cfg.depth, d.n_classes, init) for init in cfg.inits]
         pops = ondevices.on_devices([functools.partial(train.train_runs, m, d, spec, runs, shape) for m in models_])
         for init, pop in zip(cfg.inits, pops, strict=True):  # one program per init, compiled while another trains
             for a, act in enumerate(cfg.activations):
                 c = _glorot_condition(cfg, d, full, a, pop, lrs, chance)
-                key = f"{act}_{init}"
-                errors[key] = c["err"]
+                key, condition = f"{act}_{init}", f"{act.capitalize()}{' N' if init == 'xavier_uniform' else ''}"
+                errors[key], learned[key] = c["err"], bool(not (c["collapsed"] | c["diverged"]).any())
+                if not learned[key]:  # R8: a condition with seeds that never learned is not ranked
+                    left_out.append(f"{condition} ({int((c['collapsed'] | c['diverged']).sum())} of {cfg.seeds} seeds never learned)")
                 e, ev = stats.mean_ci(c["err"]), stats.mean_ci(c["val"][:, -1])
                 status = "diverged" if c["diverged"].any() else "collapsed" if c["collapsed"].any() else "ok"
-                rows.append({"dataset": name, "activation": act, "init": init,
-                             "condition": f"{act.capitalize()}{' N' if init == 'xavier_uniform' else ''}",
+                rows.append({"dataset": name, "activation": act, "init": init, "condition": condition,
                              "best_learning_rate": lrs[c["best"]], "val_loss": ev.mean, "test_error_pct": e.mean,
                              "test_error_pct_lo": e.lo, "test_error_pct_hi": e.hi, "n_seeds": e.n,
                              "n_diverged": int(c["diverged"].sum()), "n_collapsed": int(c["collapsed"].sum()),
@@ -126,11 +127,29 @@ def run_glorot(config: ml_collections.ConfigDict) -> dict:
                 for t, step in enumerate(pop.steps):
                     curves.append({"dataset": name, "activation": act, "init": init, "step": int(step),
                                    "val_loss": float(np.nanmean(c["val"][:, t]))})
-        rho, lo, hi, n = rank_correlation(errors, published)
+        rho, lo, hi, n = rank_correlation({k: v for k, v in errors.items() if learned[k]}, published)
         corr_rows.append({"dataset": name, "spearman_rho_vs_glorot_mnist": rho, "spearman_rho_vs_glorot_mnist_lo": lo,
-                          "spearman_rho_vs_glorot_mnist_hi": hi, "n_conditions": n, "n_seeds": cfg.seeds})
+                          "spearman_rho_vs_glorot_mnist_hi": hi, "n_conditions": n, "n_seeds": cfg.seeds,
+                          "left_out": "; ".join(left_out) or "none"})
+        effects += _init_effects(name, cfg, errors, learned, published)
     return {"glorot_table1": pd.DataFrame(rows), "glorot_rank_correlation": pd.DataFrame(corr_rows),
-            "glorot_val_curves": pd.DataFrame(curves)}
+            "glorot_init_effect": pd.DataFrame(effects), "glorot_val_curves": pd.DataFrame(curves)}
+
+
+def _init_effects(dataset: str, cfg, errors: dict, learned: dict, published: dict) -> list[dict]:
+    """Table 1's comparison per activation: test error with the normalised init minus the standard one,
+    paired over seeds (seed i of both inits), beside Glorot & Bengio's MNIST difference where both are published."""
+    if not {"standard", "xavier_uniform"} <= set(cfg.inits):
+        return []
+    out = []
+    for act in cfg.activations:
+        n_key, s_key = f"{act}_xavier_uniform", f"{act}_standard"
+        d = stats.paired(errors[n_key], errors[s_key]).diff
+        both = n_key in published and s_key in published
+        out.append({"dataset": dataset, "activation": act, "n_minus_standard_pp": d.mean, "n_minus_standard_pp_lo": d.lo,
+                    "n_minus_standard_pp_hi": d.hi, "n_seeds": d.n, "both_learned": learned[n_key] and learned[s_key],
+                    "published_mnist_pp": published[n_key] - published[s_key] if both else np.nan})
+    return out
 
 
 def rates_beyond(tried: list[float], best: float, size: int) -> list[float] | None:
