@@ -211,7 +211,7 @@ def report(results_dir: Path = ROOT / "results") -> str:
 
 
 def summary(results_dir: Path = ROOT / "results") -> str:
-    """A short Markdown summary for the README: the tally and one line per claim."""
+    """A short Markdown summary for the README: the tally and one line per claim, with its published number (R11)."""
     found = verdicts(results_dir)
     lines, counts = [], Counter()
     for cid, text in claims():
@@ -219,11 +219,12 @@ def summary(results_dir: Path = ROOT / "results") -> str:
         counts.update(r["verdict"] for r in records)
         verdict = ", ".join(sorted({r["verdict"] for r in records})) or "not yet measured"
         number = _number(records[0], with_context=False) if records else ""
-        lines.append(f"| {cid} | {_one_line(text, 80)} | {verdict} | {number} |")
+        published = "; ".join(_one_line(r.get("published") or "none published", 90) for r in records)
+        lines.append(f"| {cid} | {_one_line(text, 80)} | {verdict} | {number} | {published} |")
     if not found:
         counts["not yet measured"] = len(lines)
     tally = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
-    head = ["| ID | claim | verdict | key number [95% CI] |", "|---|---|---|---|"]
+    head = ["| ID | claim | verdict | key number [95% CI] | published (R11; in full in results/REPORT.md) |", "|---|---|---|---|---|"]
     return f"Verdicts: {tally}.\n\n" + "\n".join(head + lines) + "\n"
 
 
