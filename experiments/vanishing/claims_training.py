@@ -147,7 +147,7 @@ def d6(t, config) -> Decision:
     failed = [f"{a}{'+BN' if bn else ''}" for (a, bn), ok in budget.items() if not ok]
     at = t.depth_sweep[t.depth_sweep.depth.isin(deep)]
     desc = "; ".join(f"{r.activation}{'+BN' if r.batch_norm else ''} depth {r.depth}: {r.train_acc:.3f} [{r.train_acc_lo:.3f}, "
-                     f"{r.train_acc_hi:.3f}] at lr {r.best_learning_rate:.3g}" for r in at.itertuples())
+                     f"{r.train_acc_hi:.3f}] at lr {r.best_learning_rate:.3g}, {r.init}" for r in at.itertuples())
     statement = (describe_parts(parts) + f". Accuracies: {desc}. Depth-{shallow} budget check (every seed >= {crit.depth2_acc:g}): "
                  + (f"failed for {', '.join(failed)}" if failed else "passed for every arm") + ".")
     refuted = [p.part for p in parts if p.verdict == "refuted"]
